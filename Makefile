@@ -1,0 +1,40 @@
+# Alliance Ledger: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install, migrate, load the demo alliance (once) and serve on http://127.0.0.1:5000
+run: install
+	$(FLASK) ledger init-db
+	$(FLASK) ledger demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## Install what the tests need, check style, run the whole suite
+test: install
+	$(BIN)/ruff check ledger tests benchmarks migrations/env.py wsgi.py
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check ledger tests benchmarks migrations/env.py wsgi.py
+
+## Benchmarks at a small size (see README for the figures at full size)
+bench: install
+	$(BIN)/python benchmarks/balance.py --entries 20000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

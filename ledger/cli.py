@@ -1,0 +1,82 @@
+"""``flask --app wsgi ledger ...``: database, users, tokens and the demo alliance."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from ledger.domain.errors import InvalidInput
+from ledger.extensions import get_session
+from ledger.migrate import upgrade
+from ledger.services import users
+
+ledger_cli = AppGroup("ledger", help="Alliance Ledger administration.")
+user_cli = AppGroup("user", help="User accounts.")
+token_cli = AppGroup("token", help="API bearer tokens.")
+ledger_cli.add_command(user_cli)
+ledger_cli.add_command(token_cli)
+
+
+def _fail(exc: InvalidInput) -> None:
+    for field, message in exc.errors.items():
+        click.echo(f"error: {field}: {message}", err=True)
+    raise SystemExit(1)
+
+
+@ledger_cli.command("init-db")
+def init_db() -> None:
+    """Upgrade the database to the latest migration (safe to run again)."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database is at the latest migration.")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--name", prompt=True, help="Full name shown to other members.")
+@click.password_option(help="At least 8 characters.")
+def user_create(email: str, name: str, password: str) -> None:
+    """Create a user who can log in with EMAIL."""
+    session = get_session()
+    try:
+        user = users.create_user(session, email, name, password)
+    except InvalidInput as exc:
+        _fail(exc)
+    session.commit()
+    click.echo(f"Created user {user.email} (#{user.id}).")
+
+
+@token_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+def token_create(email: str, name: str) -> None:
+    """Create an API bearer token for EMAIL and print it (it is shown only once)."""
+    session = get_session()
+    user = users.user_by_email(session, email)
+    if user is None:
+        click.echo(f"error: no user with email {email}", err=True)
+        raise SystemExit(1)
+    try:
+        _, plain = users.create_token(session, user, name)
+    except InvalidInput as exc:
+        _fail(exc)
+    session.commit()
+    click.echo(plain)
+
+
+@ledger_cli.command("demo")
+def demo() -> None:
+    """Load the demo alliance "PPE masks 2020" unless it is already there, and print its log-ins."""
+    from ledger.demo import DEMO_PASSWORD, load_demo
+
+    session = get_session()
+    created, logins = load_demo(session)
+    session.commit()
+    click.echo("Loaded the demo alliance." if created else "The demo alliance is already there; nothing changed.")
+    click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
+    for email, role in logins:
+        click.echo(f"  {email:<28} {role}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(ledger_cli)

@@ -1,0 +1,63 @@
+"""Settings from the environment.
+
+Everything is read from variables prefixed ``LEDGER_`` (``LEDGER_SECRET_KEY``,
+``LEDGER_ENV``, ``LEDGER_PAGE_SIZE`` ...) plus the conventional
+``DATABASE_URL``. Development gets a generated secret key kept in the
+instance folder, so log-ins survive a restart; production refuses to start
+without one rather than run with a guessable key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+DEFAULTS = {
+    "ENV": "development",
+    "PAGE_SIZE": 50,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "LOCALE": "en",
+}
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("LEDGER")
+    if "DATABASE_URL" in os.environ:
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault(
+        "DATABASE_URL", "sqlite:///" + str(Path(app.instance_path) / "ledger.db"))
+    production = app.config["ENV"] == "production"
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError(
+                "LEDGER_SECRET_KEY is not set. In production the secret key must come from the "
+                "environment, e.g. LEDGER_SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )
+        app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key generated once per checkout and kept in ``instance/secret_key``."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

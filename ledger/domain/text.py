@@ -1,0 +1,45 @@
+"""Plain-text and date fields: trimmed, length-limited, inside the alliance's term."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ledger.domain.errors import InvalidInput
+
+
+def clean_text(value: object, field: str, *, max_len: int, required: bool = True,
+               label: str | None = None) -> str:
+    """Trimmed text; refuses missing required text, over-long text and control characters."""
+    label = label or field.replace("_", " ")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput.at(field, f"The {label} must be text.")
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput.at(field, f"Enter the {label}.")
+    if len(text) > max_len:
+        raise InvalidInput.at(field, f"The {label} can be at most {max_len} characters (it has {len(text)}).")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text) or "\x00" in text:
+        raise InvalidInput.at(field, f"The {label} contains control characters.")
+    return text
+
+
+def parse_date(value: object, field: str = "date") -> date:
+    """An ISO date (YYYY-MM-DD), the form HTML date inputs and the API send."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput.at(field, "Enter a date (YYYY-MM-DD).")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput.at(field, f"\u201c{value.strip()[:20]}\u201d is not a date; use YYYY-MM-DD.") from None
+
+
+def check_in_term(day: date, start: date, end: date, field: str = "date") -> date:
+    if not start <= day <= end:
+        raise InvalidInput.at(
+            field, f"The date must be within the alliance's term, {start.isoformat()} to {end.isoformat()}."
+        )
+    return day

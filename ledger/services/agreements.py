@@ -1,0 +1,259 @@
+"""Split agreement versions: creating one, and finding the pool an entry falls into.
+
+A new version applies from its effective date to the next version's. Entries
+already recorded in that span are re-assigned to the new version's pools in
+the same transaction (their amounts, dates and partners never change), and
+if any of them would fall into no pool the version is refused, naming them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from ledger.domain.agreements import PoolRule, check_pools, parse_weight, pool_for
+from ledger.domain.errors import FieldErrors, InvalidInput, NotAllowed
+from ledger.domain.permissions import can_manage
+from ledger.domain.text import clean_text
+from ledger.domain.vocabulary import EntryKind, PoolSide
+from ledger.models import (
+    AgreementVersion,
+    Alliance,
+    Category,
+    Entry,
+    Membership,
+    Pool,
+    PoolCategory,
+    PoolKind,
+    PoolShare,
+    User,
+)
+from ledger.services.activity import log
+from ledger.services.alliances import parse_choice
+from ledger.services.lookups import category_of, date_in_term, partner_of
+
+MAX_POOLS = 20
+NOTE_MAX = 1000
+
+
+def versions_of(session: Session, alliance: Alliance) -> list[AgreementVersion]:
+    """All versions, newest first, with pools, kinds, categories and shares loaded."""
+    return list(session.scalars(
+        select(AgreementVersion)
+        .where(AgreementVersion.alliance_id == alliance.id)
+        .order_by(AgreementVersion.effective_from.desc())
+        .options(selectinload(AgreementVersion.pools).selectinload(Pool.kinds),
+                 selectinload(AgreementVersion.pools).selectinload(Pool.categories),
+                 selectinload(AgreementVersion.pools).selectinload(Pool.shares))))
+
+
+def version_on(session: Session, alliance: Alliance, day: date) -> AgreementVersion | None:
+    return session.scalar(
+        select(AgreementVersion)
+        .where(AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from <= day)
+        .order_by(AgreementVersion.effective_from.desc()).limit(1)
+        .options(selectinload(AgreementVersion.pools).selectinload(Pool.kinds),
+                 selectinload(AgreementVersion.pools).selectinload(Pool.categories),
+                 selectinload(AgreementVersion.pools).selectinload(Pool.shares)))
+
+
+def rules_of(version: AgreementVersion) -> list[PoolRule]:
+    """The domain's view of a stored version's pools, keyed by pool id."""
+    return [
+        PoolRule(
+            name=pool.name,
+            side=pool.side,
+            kinds=frozenset(k.kind for k in pool.kinds),
+            categories=None if pool.all_categories else frozenset(c.category_id for c in pool.categories),
+            weights={s.partner_id: s.weight for s in pool.shares},
+            key=pool.id,
+        )
+        for pool in version.pools
+    ]
+
+
+def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind,
+              category: Category) -> tuple[AgreementVersion, Pool]:
+    """The version and pool an entry of this date, kind and category falls under, or a field error."""
+    version = version_on(session, alliance, day)
+    if version is None:
+        first = session.scalar(select(func.min(AgreementVersion.effective_from))
+                               .where(AgreementVersion.alliance_id == alliance.id))
+        hint = (f"the first one starts on {first.isoformat()}" if first
+                else "the coordinator has not set one up yet")
+        raise InvalidInput.at("date", f"No split agreement is in force on {day.isoformat()}: {hint}.")
+    rule = pool_for(rules_of(version), kind, category.id)
+    if rule is None:
+        raise InvalidInput.at(
+            "category_id",
+            f"No pool of agreement version {version.number} covers a {kind.label} in "
+            f"\u201c{category.name}\u201d, so it would count in nobody's balance. Choose another "
+            f"category or ask the coordinator to extend the agreement.")
+    pool = next(p for p in version.pools if p.id == rule.key)
+    return version, pool
+
+
+def parse_pools(session: Session, alliance: Alliance, raw_pools: object) -> list[PoolRule]:
+    """Raw pool dicts (from a form or JSON) into domain rules keyed by position."""
+    if not isinstance(raw_pools, list) or not raw_pools:
+        raise InvalidInput.at("pools", "An agreement version needs at least one pool.")
+    if len(raw_pools) > MAX_POOLS:
+        raise InvalidInput.at("pools", f"An agreement version can have at most {MAX_POOLS} pools.")
+    errors = FieldErrors()
+    rules: list[PoolRule] = []
+    for i, raw in enumerate(raw_pools):
+        prefix = f"pools-{i}-"
+        if not isinstance(raw, dict):
+            errors.add(f"pools-{i}", "Each pool is an object with name, side, kinds, categories and shares.")
+            continue
+        name = errors.check(prefix + "name", clean_text, raw.get("name"), prefix + "name",
+                            max_len=120, label="pool name") or ""
+        side = errors.check(prefix + "side", parse_choice, PoolSide, raw.get("side"),
+                            prefix + "side", "side (costs or returns)")
+        kinds = _parse_kinds(raw.get("kinds"), prefix + "kinds", errors)
+        categories = _parse_categories(session, alliance, raw.get("categories"),
+                                       prefix + "categories", errors)
+        weights = _parse_shares(session, alliance, raw.get("shares"), prefix + "shares", errors)
+        rules.append(PoolRule(name=name, side=side or PoolSide.COSTS, kinds=kinds,
+                              categories=categories, weights=weights, key=i))
+    errors.raise_if_any()
+    check_pools(rules)
+    return rules
+
+
+def _parse_kinds(value: object, field: str, errors: FieldErrors) -> frozenset[EntryKind]:
+    if not isinstance(value, list) or not value:
+        errors.add(field, "Choose at least one kind of entry.")
+        return frozenset()
+    kinds = set()
+    for item in value:
+        kind = errors.check(field, parse_choice, EntryKind, item, field, "kind")
+        if kind:
+            kinds.add(kind)
+    return frozenset(kinds)
+
+
+def _parse_categories(session: Session, alliance: Alliance, value: object, field: str,
+                      errors: FieldErrors) -> frozenset[int] | None:
+    if value in (None, "all", ["all"]):
+        return None
+    if not isinstance(value, list) or not value:
+        errors.add(field, "Choose at least one category, or all.")
+        return frozenset()
+    ids = set()
+    for item in value:
+        category = errors.check(field, category_of, session, alliance, item, field)
+        if category:
+            ids.add(category.id)
+    return frozenset(ids)
+
+
+def _parse_shares(session: Session, alliance: Alliance, value: object, field: str,
+                  errors: FieldErrors) -> dict[int, Decimal]:
+    if not isinstance(value, list) or not value:
+        errors.add(field, "At least one partner must share the pool.")
+        return {}
+    weights: dict[int, Decimal] = {}
+    for item in value:
+        if not isinstance(item, dict):
+            errors.add(field, "Each share is an object with partner_id and weight.")
+            continue
+        partner = errors.check(field, partner_of, session, alliance, item.get("partner_id"), field)
+        weight = errors.check(field, parse_weight, item.get("weight"), field_name=field)
+        if partner and weight is not None:
+            if partner.id in weights:
+                errors.add(field, f"{partner.name} is listed twice.")
+            weights[partner.id] = weight
+    return weights
+
+
+def create_version(session: Session, actor: User, membership: Membership, raw: dict) -> AgreementVersion:
+    if not can_manage(membership.role):
+        raise NotAllowed("Only the alliance's coordinator can change the split agreement.")
+    alliance = membership.alliance
+    errors = FieldErrors()
+    effective = errors.check("effective_from", date_in_term, alliance, raw.get("effective_from"),
+                             "effective_from")
+    note = errors.check("note", clean_text, raw.get("note"), "note", max_len=NOTE_MAX, required=False)
+    rules = errors.merge(parse_pools, session, alliance, raw.get("pools"))
+    if effective and session.scalar(select(AgreementVersion.id).where(
+            AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from == effective)):
+        errors.add("effective_from", f"A version already takes effect on {effective.isoformat()}.")
+    errors.raise_if_any()
+    number = (session.scalar(select(func.max(AgreementVersion.number))
+                             .where(AgreementVersion.alliance_id == alliance.id)) or 0) + 1
+    version = AgreementVersion(alliance_id=alliance.id, number=number, effective_from=effective,
+                               note=note or "", created_by_id=actor.id)
+    session.add(version)
+    session.flush()
+    for position, rule in enumerate(rules):
+        pool = Pool(version_id=version.id, position=position, name=rule.name.strip(), side=rule.side,
+                    all_categories=rule.categories is None)
+        pool.kinds = [PoolKind(kind=k) for k in sorted(rule.kinds)]
+        pool.categories = [PoolCategory(category_id=c) for c in sorted(rule.categories or ())]
+        pool.shares = [PoolShare(partner_id=p, weight=w) for p, w in rule.weights.items()]
+        session.add(pool)
+    session.flush()
+    session.refresh(version)
+    moved = _reassign_entries(session, alliance, version)
+    log(session, alliance, actor, "agreement.version",
+        f"{actor.name} created split agreement version {number}, effective from "
+        f"{effective.isoformat()}" + (f"; {moved} recorded entries now split under it" if moved else ""))
+    return version
+
+
+def _reassign_entries(session: Session, alliance: Alliance, version: AgreementVersion) -> int:
+    """Point entries dated inside the new version's span at its pools; refuse uncovered ones."""
+    next_start = session.scalar(select(func.min(AgreementVersion.effective_from)).where(
+        AgreementVersion.alliance_id == alliance.id,
+        AgreementVersion.effective_from > version.effective_from))
+    span = [Entry.alliance_id == alliance.id, Entry.kind != EntryKind.SETTLEMENT,
+            Entry.reverses_id.is_(None), Entry.entry_date >= version.effective_from]
+    if next_start is not None:
+        span.append(Entry.entry_date < next_start)
+    groups = session.execute(
+        select(Entry.kind, Entry.category_id, func.count()).where(*span)
+        .group_by(Entry.kind, Entry.category_id)).all()
+    rules = rules_of(version)
+    uncovered = []
+    assignments: list[tuple[EntryKind, int, int, int]] = []
+    for kind, category_id, count in groups:
+        rule = pool_for(rules, kind, category_id)
+        if rule is None:
+            name = session.get(Category, category_id).name
+            uncovered.append(f"{count} {kind.label} entr{'y' if count == 1 else 'ies'} in \u201c{name}\u201d")
+        else:
+            assignments.append((kind, category_id, rule.key, count))
+    if uncovered:
+        raise InvalidInput.at(
+            "pools", "These recorded entries would fall into no pool of this version: "
+            + "; ".join(uncovered) + ". Add a pool that covers them.")
+    for kind, category_id, pool_id, _ in assignments:
+        session.execute(update(Entry).where(*span, Entry.kind == kind, Entry.category_id == category_id)
+                        .values(version_id=version.id, pool_id=pool_id)
+                        .execution_options(synchronize_session=False))
+    original = aliased(Entry)
+    session.execute(
+        update(Entry).where(Entry.alliance_id == alliance.id, Entry.reverses_id.is_not(None),
+                            Entry.kind != EntryKind.SETTLEMENT)
+        .values(version_id=select(original.version_id).where(original.id == Entry.reverses_id)
+                .scalar_subquery(),
+                pool_id=select(original.pool_id).where(original.id == Entry.reverses_id)
+                .scalar_subquery())
+        .execution_options(synchronize_session=False))
+    session.expire_all()
+    return sum(a[3] for a in assignments)
+
+
+def current_version(versions: Sequence[AgreementVersion], today: date) -> AgreementVersion | None:
+    """The version in force today (or the first, before the term starts)."""
+    in_force = [v for v in versions if v.effective_from <= today]
+    if in_force:
+        return max(in_force, key=lambda v: v.effective_from)
+    return min(versions, key=lambda v: v.effective_from) if versions else None
+
+

@@ -1,0 +1,166 @@
+"""Creating an alliance and managing its partners, categories and members."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
+from ledger.domain.money import parse_currency
+from ledger.domain.permissions import can_manage
+from ledger.domain.text import clean_text, parse_date
+from ledger.domain.vocabulary import DEFAULT_CATEGORIES, MemberRole, PartnerRole, PartnerType
+from ledger.models import CAUSE_MAX, NAME_MAX, Alliance, Category, Membership, Partner, User
+from ledger.services import users
+from ledger.services.activity import log
+from ledger.services.lookups import partner_of
+
+
+def parse_choice(enum, value: object, field: str, label: str):
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidInput.at(field, f"Choose a {label}: one of {allowed}.") from None
+
+
+def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
+    """A new alliance with the case's categories; its creator is its first coordinator."""
+    errors = FieldErrors()
+    name = errors.check("name", clean_text, raw.get("name"), "name", max_len=NAME_MAX)
+    cause = errors.check("cause", clean_text, raw.get("cause"), "cause", max_len=CAUSE_MAX,
+                         required=False)
+    currency = errors.check("currency", parse_currency, raw.get("currency"))
+    start = errors.check("start_date", parse_date, raw.get("start_date"), "start_date")
+    end = errors.check("term_end", parse_date, raw.get("term_end"), "term_end")
+    if start and end and end < start:
+        errors.add("term_end", "The term must end on or after its start date.")
+    if start and end and (end - start).days > 366 * 50:
+        errors.add("term_end", "A term can be at most 50 years.")
+    errors.raise_if_any()
+    alliance = Alliance(name=name, cause=cause or "", currency=currency, start_date=start,
+                        term_end=end)
+    session.add(alliance)
+    session.flush()
+    session.add_all(Category(alliance_id=alliance.id, name=c) for c in DEFAULT_CATEGORIES)
+    session.add(Membership(alliance_id=alliance.id, user_id=actor.id, role=MemberRole.COORDINATOR))
+    log(session, alliance, actor, "alliance.created", f"{actor.name} created the alliance {name}")
+    session.flush()
+    return alliance
+
+
+def _require_manager(membership: Membership) -> None:
+    if not can_manage(membership.role):
+        raise NotAllowed("Only the alliance's coordinator can do this.")
+
+
+def add_partner(session: Session, actor: User, membership: Membership, raw: dict) -> Partner:
+    _require_manager(membership)
+    alliance = membership.alliance
+    errors = FieldErrors()
+    name = errors.check("name", clean_text, raw.get("name"), "name", max_len=NAME_MAX)
+    role = errors.check("role", parse_choice, PartnerRole, raw.get("role"), "role", "role")
+    type_ = errors.check("type", parse_choice, PartnerType, raw.get("type"), "type", "type")
+    if name and session.scalar(select(Partner.id).where(
+            Partner.alliance_id == alliance.id, func.lower(Partner.name) == name.lower())):
+        errors.add("name", f"{alliance.name} already has a partner called {name}.")
+    errors.raise_if_any()
+    partner = Partner(alliance_id=alliance.id, name=name, role=role, type=type_)
+    session.add(partner)
+    session.flush()
+    log(session, alliance, actor, "partner.added",
+        f"{actor.name} added {name} as a {role.value} partner ({type_.label})")
+    return partner
+
+
+def add_category(session: Session, actor: User, membership: Membership, raw: dict) -> Category:
+    _require_manager(membership)
+    alliance = membership.alliance
+    name = clean_text(raw.get("name"), "name", max_len=NAME_MAX, label="category name").lower()
+    if session.scalar(select(Category.id).where(Category.alliance_id == alliance.id,
+                                                func.lower(Category.name) == name)):
+        raise InvalidInput.at("name", f"There is already a category called {name}.")
+    category = Category(alliance_id=alliance.id, name=name)
+    session.add(category)
+    session.flush()
+    log(session, alliance, actor, "category.added", f"{actor.name} added the category {name}")
+    return category
+
+
+def _role_and_partner(session: Session, alliance: Alliance, raw: dict, errors: FieldErrors):
+    role = errors.check("role", parse_choice, MemberRole, raw.get("role"), "role", "role")
+    partner = None
+    if role is MemberRole.PARTNER_MEMBER:
+        partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
+    elif raw.get("partner_id") not in (None, ""):
+        errors.add("partner_id", "Only a partner member acts for a partner; leave the partner empty.")
+    return role, partner
+
+
+def add_member(session: Session, actor: User, membership: Membership, raw: dict) -> Membership:
+    """Add a user to the alliance; a new email creates the user with the given name and password."""
+    _require_manager(membership)
+    alliance = membership.alliance
+    errors = FieldErrors()
+    email = errors.check("email", users.parse_email, raw.get("email"))
+    role, partner = _role_and_partner(session, alliance, raw, errors)
+    user = users.user_by_email(session, email) if email else None
+    if user is not None and session.scalar(select(Membership.id).where(
+            Membership.alliance_id == alliance.id, Membership.user_id == user.id)):
+        errors.add("email", f"{email} is already a member of {alliance.name}.")
+    if user is None and email:
+        if not (raw.get("name") or "").strip():
+            errors.add("name", "This person has no account yet: give their name and a first password.")
+        errors.check("password", users.parse_password, raw.get("password"))
+    errors.raise_if_any()
+    if user is None:
+        user = users.create_user(session, email, raw.get("name"), raw.get("password"))
+    member = Membership(alliance_id=alliance.id, user_id=user.id, role=role,
+                        partner_id=partner.id if partner else None)
+    session.add(member)
+    session.flush()
+    log(session, alliance, actor, "member.added",
+        f"{actor.name} added {user.name} as {_role_text(role, partner)}")
+    return member
+
+
+def change_member(session: Session, actor: User, membership: Membership, member: Membership,
+                  raw: dict) -> Membership:
+    _require_manager(membership)
+    errors = FieldErrors()
+    role, partner = _role_and_partner(session, membership.alliance, raw, errors)
+    errors.raise_if_any()
+    if member.role is MemberRole.COORDINATOR and role is not MemberRole.COORDINATOR:
+        _keep_a_coordinator(session, member)
+    member.role, member.partner_id = role, partner.id if partner else None
+    log(session, membership.alliance, actor, "member.changed",
+        f"{actor.name} made {member.user.name} {_role_text(role, partner)}")
+    return member
+
+
+def remove_member(session: Session, actor: User, membership: Membership, member: Membership) -> None:
+    _require_manager(membership)
+    if member.role is MemberRole.COORDINATOR:
+        _keep_a_coordinator(session, member)
+    log(session, membership.alliance, actor, "member.removed",
+        f"{actor.name} removed {member.user.name} from the alliance")
+    session.delete(member)
+    session.flush()
+
+
+def _keep_a_coordinator(session: Session, leaving: Membership) -> None:
+    others = session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.alliance_id == leaving.alliance_id, Membership.role == MemberRole.COORDINATOR,
+        Membership.id != leaving.id))
+    if not others:
+        raise Conflict("An alliance needs at least one coordinator; appoint another one first.")
+
+
+def _role_text(role: MemberRole, partner: Partner | None) -> str:
+    return f"partner member for {partner.name}" if partner else role.label
+
+
+def term_contains(alliance: Alliance, day: date) -> bool:
+    return alliance.start_date <= day <= alliance.term_end

@@ -1,0 +1,171 @@
+"""Recording entries, reversing them, and recording a settle-up.
+
+Entries are only ever inserted. A correction is a reversal: a new entry with
+the negated amount, linked to the original and split under the original's
+pool, so the pair leaves every balance as it was. Both stay visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.domain.errors import Conflict, FieldErrors, NotAllowed
+from ledger.domain.money import parse_amount, to_decimal_string
+from ledger.domain.permissions import can_record, can_record_for
+from ledger.domain.settle_up import Transfer
+from ledger.domain.text import clean_text
+from ledger.domain.vocabulary import EntryKind, MemberRole
+from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Entry, Membership, Partner, User
+from ledger.services.activity import log
+from ledger.services.agreements import find_pool
+from ledger.services.alliances import parse_choice
+from ledger.services.lookups import category_of, date_in_term, default_day, partner_of
+
+RECORDABLE_KINDS = tuple(EntryKind)
+
+
+def _require_recorder(membership: Membership) -> None:
+    if not can_record(membership.role):
+        raise NotAllowed(f"As {membership.role.label} you can read the books but not record entries.")
+
+
+def record_entry(session: Session, actor: User, membership: Membership, raw: Mapping[str, object]) -> Entry:
+    """Validate every field, find the pool in force on the entry's date, and insert the entry."""
+    _require_recorder(membership)
+    alliance = membership.alliance
+    errors = FieldErrors()
+    kind = errors.check("kind", parse_choice, EntryKind, raw.get("kind"), "kind", "kind of entry")
+    day = errors.check("date", date_in_term, alliance, raw.get("date"))
+    partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
+    amount = errors.check("amount", parse_amount, raw.get("amount"), alliance.currency)
+    description = errors.check("description", clean_text, raw.get("description"), "description",
+                               max_len=DESCRIPTION_MAX)
+    reference = errors.check("reference", clean_text, raw.get("reference"), "reference",
+                             max_len=REFERENCE_MAX, required=False)
+    if partner and not can_record_for(membership.role, membership.partner_id, partner.id):
+        own = membership.partner.name if membership.partner else "your partner"
+        errors.add("partner_id", f"You can record entries only for {own}.")
+    category = counterparty = None
+    if kind is EntryKind.SETTLEMENT:
+        counterparty = _counterparty(session, membership, raw, partner, errors)
+        if raw.get("category_id") not in (None, ""):
+            errors.add("category_id", "A settlement has no category; leave it empty.")
+    elif kind is not None:
+        category = errors.check("category_id", category_of, session, alliance, raw.get("category_id"))
+        if raw.get("counterparty_id") not in (None, ""):
+            errors.add("counterparty_id", "Only a settlement has a counterparty; leave it empty.")
+    errors.raise_if_any()
+    version = pool = None
+    if kind is not EntryKind.SETTLEMENT:
+        version, pool = find_pool(session, alliance, day, kind, category)
+    entry = Entry(
+        alliance_id=alliance.id, entry_date=day, partner_id=partner.id, kind=kind,
+        category_id=category.id if category else None, amount=amount, description=description,
+        reference=reference or "", counterparty_id=counterparty.id if counterparty else None,
+        version_id=version.id if version else None, pool_id=pool.id if pool else None,
+        recorded_by_id=actor.id)
+    session.add(entry)
+    session.flush()
+    log(session, alliance, actor, "entry.recorded", _summary(actor, entry, partner, counterparty,
+                                                             category.name if category else None))
+    return entry
+
+
+def _counterparty(session: Session, membership: Membership, raw: Mapping[str, object],
+                  partner: Partner | None, errors: FieldErrors) -> Partner | None:
+    if raw.get("counterparty_id") in (None, ""):
+        errors.add("counterparty_id", "A settlement needs the partner who received the payment.")
+        return None
+    counterparty = errors.check("counterparty_id", partner_of, session, membership.alliance,
+                                raw.get("counterparty_id"), "counterparty_id", "counterparty")
+    if counterparty and partner and counterparty.id == partner.id:
+        errors.add("counterparty_id", "A partner cannot settle with itself.")
+        return None
+    return counterparty
+
+
+def _summary(actor: User, entry: Entry, partner: Partner, counterparty: Partner | None,
+             category: str | None) -> str:
+    currency = partner.alliance.currency
+    amount = f"{currency} {to_decimal_string(abs(entry.amount), currency)}"
+    if entry.kind is EntryKind.SETTLEMENT:
+        return f"{actor.name} recorded a settlement: {partner.name} paid {counterparty.name} {amount}"
+    return (f"{actor.name} recorded a {category} {entry.kind.label} of {amount} for {partner.name}"
+            f" (#{entry.id})")
+
+
+def reverse_entry(session: Session, actor: User, membership: Membership, entry: Entry,
+                  raw: Mapping[str, object], today: date) -> Entry:
+    """Insert the reversal of ``entry``, dated ``raw['date']`` or today (inside the term)."""
+    _require_recorder(membership)
+    alliance = membership.alliance
+    if not can_record_for(membership.role, membership.partner_id, entry.partner_id):
+        raise NotAllowed(f"Only {entry.partner.name} or the coordinator can reverse this entry.")
+    if entry.reverses_id is not None:
+        raise Conflict(f"Entry #{entry.id} is itself a reversal; record a new entry instead.")
+    existing = session.scalar(select(Entry.id).where(Entry.reverses_id == entry.id))
+    if existing:
+        raise Conflict(f"Entry #{entry.id} was already reversed by entry #{existing}.")
+    errors = FieldErrors()
+    raw_date = raw.get("date")
+    day = (errors.check("date", date_in_term, alliance, raw_date) if raw_date not in (None, "")
+           else default_day(alliance, today))
+    reason = errors.check("reason", clean_text, raw.get("reason"), "reason", max_len=200,
+                          required=False)
+    errors.raise_if_any()
+    description = f"Reversal of #{entry.id}: " + (reason or entry.description)
+    reversal = Entry(
+        alliance_id=alliance.id, entry_date=day, partner_id=entry.partner_id, kind=entry.kind,
+        category_id=entry.category_id, amount=-entry.amount, description=description[:DESCRIPTION_MAX],
+        reference=entry.reference, counterparty_id=entry.counterparty_id, version_id=entry.version_id,
+        pool_id=entry.pool_id, reverses_id=entry.id, recorded_by_id=actor.id)
+    session.add(reversal)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"Entry #{entry.id} was reversed by someone else a moment ago.") from None
+    log(session, alliance, actor, "entry.reversed",
+        f"{actor.name} reversed entry #{entry.id} ({entry.partner.name}, {entry.kind.label}) with #{reversal.id}")
+    return reversal
+
+
+def transfers_fingerprint(transfers: list[Transfer]) -> str:
+    """A short text naming the suggested transfers, so a stale settle-up page is detected."""
+    return ";".join(f"{t.payer_id}>{t.payee_id}:{t.amount}" for t in transfers) or "none"
+
+
+def record_settle_up(session: Session, actor: User, membership: Membership, transfers: list[Transfer],
+                     raw: Mapping[str, object], today: date) -> list[Entry]:
+    """Record the suggested transfers as settlement entries, if they are still the suggestion."""
+    if membership.role is not MemberRole.COORDINATOR:
+        raise NotAllowed("Only the coordinator records a settle-up; partners record their own "
+                         "payments as settlement entries.")
+    if not transfers:
+        raise Conflict("Every balance is already zero: there is nothing to settle.")
+    expected = raw.get("expected")
+    if expected not in (None, "") and expected != transfers_fingerprint(transfers):
+        raise Conflict("The balances changed since you looked; review the new suggestion and "
+                       "record it again.")
+    alliance = membership.alliance
+    raw_date = raw.get("date")
+    day = date_in_term(alliance, raw_date) if raw_date not in (None, "") else default_day(alliance, today)
+    entries = []
+    for t in transfers:
+        entry = Entry(alliance_id=alliance.id, entry_date=day, partner_id=t.payer_id,
+                      kind=EntryKind.SETTLEMENT, amount=t.amount,
+                      description="Settle-up transfer", counterparty_id=t.payee_id,
+                      recorded_by_id=actor.id)
+        session.add(entry)
+        entries.append(entry)
+    session.flush()
+    for entry in entries:
+        log(session, alliance, actor, "entry.recorded",
+            _summary(actor, entry, entry.partner, entry.counterparty, None))
+    return entries
+
+

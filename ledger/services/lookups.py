@@ -1,0 +1,57 @@
+"""Turning ids from forms and API bodies into rows of *this* alliance, or a field error.
+
+An id that exists in another alliance is reported exactly like one that
+does not exist, so nothing leaks across alliances.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.domain.errors import InvalidInput
+from ledger.domain.text import check_in_term, parse_date
+from ledger.models import Alliance, Category, Partner
+
+
+def parse_id(value: object, field: str, label: str) -> int:
+    if isinstance(value, bool) or value is None or value == "":
+        raise InvalidInput.at(field, f"Choose a {label}.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    raise InvalidInput.at(field, f"Unknown {label}.")
+
+
+def partner_of(session: Session, alliance: Alliance, value: object, field: str = "partner_id",
+               label: str = "partner") -> Partner:
+    partner_id = parse_id(value, field, label)
+    partner = session.get(Partner, partner_id)
+    if partner is None or partner.alliance_id != alliance.id:
+        raise InvalidInput.at(field, f"Unknown {label}: no partner #{partner_id} in {alliance.name}.")
+    return partner
+
+
+def category_of(session: Session, alliance: Alliance, value: object,
+                field: str = "category_id") -> Category:
+    category_id = parse_id(value, field, "category")
+    category = session.get(Category, category_id)
+    if category is None or category.alliance_id != alliance.id:
+        raise InvalidInput.at(field, f"Unknown category: no category #{category_id} in {alliance.name}.")
+    return category
+
+
+def date_in_term(alliance: Alliance, value: object, field: str = "date") -> date:
+    return check_in_term(parse_date(value, field), alliance.start_date, alliance.term_end, field)
+
+
+def default_day(alliance: Alliance, today: date) -> date:
+    """Today, pulled into the alliance's term (the natural date for a correction or settle-up)."""
+    return min(max(today, alliance.start_date), alliance.term_end)
+
+
+def partner_by_name(session: Session, alliance: Alliance, name: str) -> Partner | None:
+    return session.scalar(select(Partner).where(Partner.alliance_id == alliance.id, Partner.name == name))

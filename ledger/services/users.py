@@ -1,0 +1,112 @@
+"""Users, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ledger.db import utcnow
+from ledger.domain.errors import FieldErrors, InvalidInput, NotFound
+from ledger.domain.text import clean_text
+from ledger.models import EMAIL_MAX, NAME_MAX, ApiToken, User
+
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "al_"  # noqa: S105 - a public marker, not a secret
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Compared against when the email is unknown, so a failed log-in takes the same time either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def parse_email(value: object, field: str = "email") -> str:
+    email = clean_text(value, field, max_len=EMAIL_MAX, label="email address").lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput.at(field, f"\u201c{email[:60]}\u201d is not an email address.")
+    return email
+
+
+def parse_password(value: object, field: str = "password") -> str:
+    if not isinstance(value, str) or len(value) < MIN_PASSWORD:
+        raise InvalidInput.at(field, f"A password needs at least {MIN_PASSWORD} characters.")
+    if len(value) > 200:
+        raise InvalidInput.at(field, "A password can be at most 200 characters.")
+    return value
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(session: Session, email: object, name: object, password: object) -> User:
+    errors = FieldErrors()
+    email_ = errors.check("email", parse_email, email)
+    name_ = errors.check("name", clean_text, name, "name", max_len=NAME_MAX)
+    password_ = errors.check("password", parse_password, password)
+    if email_ and user_by_email(session, email_):
+        errors.add("email", f"There is already a user with the email {email_}.")
+    errors.raise_if_any()
+    user = User(email=email_, name=name_, password_hash=generate_password_hash(password_))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = user_by_email(session, email or "")
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+def change_password(user: User, current: object, new: object) -> None:
+    errors = FieldErrors()
+    if not isinstance(current, str) or not check_password_hash(user.password_hash, current):
+        errors.add("current_password", "That is not your current password.")
+    new_ = errors.check("new_password", parse_password, new, "new_password")
+    errors.raise_if_any()
+    user.password_hash = generate_password_hash(new_)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: object) -> tuple[ApiToken, str]:
+    """A new bearer token; the plain token is returned once and never stored."""
+    label = clean_text(name, "name", max_len=NAME_MAX, label="token name")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=label, token_hash=_digest(plain), prefix=plain[:10])
+    session.add(token)
+    session.flush()
+    return token, plain
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def user_for_token(session: Session, plain: str) -> User | None:
+    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now  # at most once a minute: a read should not mean a write each time
+    return token.user
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))

@@ -1,0 +1,54 @@
+"""Error pages, and turning the domain's refusals into HTTP answers.
+
+A service raises ``NotAllowed``/``NotFound``/``Conflict``; here they become
+403/404/409 pages (or JSON under ``/api``), so no view needs try/except for
+them and no refusal ever surfaces as a 500.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ledger.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _render(status: int, title: str, message: str):
+    if _wants_json():
+        return jsonify({"error": {"status": status, "message": message}}), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(NotAllowed)
+    def not_allowed(exc: NotAllowed):
+        return _render(403, "Not allowed", str(exc) or "Your role does not allow this.")
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
+        return _render(404, "Not found", str(exc) or "There is nothing here.")
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict):
+        return _render(409, "Could not do that", str(exc))
+
+    @app.errorhandler(InvalidInput)
+    def invalid(exc: InvalidInput):
+        if _wants_json():
+            return jsonify({"error": {"status": 422, "message": "Some fields are not valid.",
+                                      "fields": exc.errors}}), 422
+        return _render(422, "Not valid", "; ".join(exc.errors.values()))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return _render(400, "Form expired", "The form was stale or incomplete (CSRF check failed). "
+                       "Go back, reload the page and submit again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return _render(exc.code or 500, exc.name, exc.description or exc.name)

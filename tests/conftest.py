@@ -1,0 +1,116 @@
+"""Fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+
+Each engine is migrated to head once per run with the real Alembic
+migrations; each test then starts from empty tables (a copied SQLite file, a
+truncated PostgreSQL schema), so tests are isolated and still fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ledger import create_app
+from ledger.db import make_engine, normalise_url
+from ledger.migrate import upgrade
+from ledger.models import Base
+from tests.builders import PASSWORD, Case, build_case
+
+ENGINES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "ledger.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = normalise_url(os.environ["TEST_DATABASE_URL"])
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path) -> str:
+    """An empty, migrated database on one engine."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "ledger.db"
+        shutil.copy(template, target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("postgres_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "tests",
+        "WTF_CSRF_ENABLED": False,
+    })
+    yield app
+    app.extensions["ledger.engine"].dispose()
+
+
+@pytest.fixture
+def session(app) -> Iterator[Session]:
+    """A session of its own (not the request's), for arranging data and checking results."""
+    s = app.extensions["ledger.sessions"]()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def case(session) -> Case:
+    built = build_case(session)
+    session.commit()
+    return built
+
+
+class Auth:
+    """Logs a test client in as one of the case's users (``auth.login("alpha")``)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, who: str, password: str = PASSWORD):
+        return self.client.post("/login", data={"email": f"{who}@example.org", "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
