@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from ledger import api, cli, web
+    from ledger.routing import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
     web.init_app(app)
     api.init_app(app)

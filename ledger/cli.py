@@ -74,8 +74,9 @@ def demo() -> None:
     session.commit()
     click.echo("Loaded the demo alliance." if created else "The demo alliance is already there; nothing changed.")
     click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
+    width = max((len(email) for email, _ in logins), default=0)
     for email, role in logins:
-        click.echo(f"  {email:<28} {role}")
+        click.echo(f"  {email:<{width}}  {role}")
 
 
 def init_app(app: Flask) -> None:

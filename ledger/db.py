@@ -25,6 +25,10 @@ NAMING_CONVENTION = {
 }
 
 
+#: The largest value of an INTEGER primary key on PostgreSQL; anything above is no row of ours.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

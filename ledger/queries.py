@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
+from ledger.db import MAX_ID
 from ledger.domain.balances import PartnerBalance, PoolTotal, compute_balances
 from ledger.domain.settle_up import Transfer, settle_up
 from ledger.domain.vocabulary import BORNE_KINDS, RECEIVED_KINDS, EntryKind, MemberRole, PoolSide
@@ -174,6 +175,8 @@ def latest_entries(session: Session, alliance: Alliance, limit: int = 10) -> Led
 
 
 def entry_in(session: Session, alliance: Alliance, entry_id: int) -> Entry | None:
+    if not 0 < entry_id <= MAX_ID:  # a URL's <int:...> can be any size; PostgreSQL would raise, not miss
+        return None
     entry = session.get(Entry, entry_id)
     return entry if entry is not None and entry.alliance_id == alliance.id else None
 
@@ -185,6 +188,8 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
 
 
 def membership_in(session: Session, user: User, alliance_id: int) -> Membership | None:
+    if not 0 < alliance_id <= MAX_ID:
+        return None
     return session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.alliance_id == alliance_id)
         .options(joinedload(Membership.alliance), joinedload(Membership.partner)))

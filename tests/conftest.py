@@ -26,6 +26,20 @@ from tests.builders import PASSWORD, Case, build_case
 ENGINES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Real hashing, at a test-only cost: scrypt's ~0.1 s per user made every case build take ~1 s."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from ledger.services import users
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("template") / "ledger.db"

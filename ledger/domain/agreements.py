@@ -80,7 +80,8 @@ def parse_weight(text: object, *, field_name: str = "weight") -> Decimal:
         raise InvalidInput.at(field_name, "A weight cannot be over 1,000,000.")
     if -weight.as_tuple().exponent > WEIGHT_DECIMALS and weight != round(weight, WEIGHT_DECIMALS):
         raise InvalidInput.at(field_name, f"Use at most {WEIGHT_DECIMALS} decimals in a weight.")
-    return weight.normalize() if weight == weight.to_integral() else weight
+    # quantize, not normalize, for whole numbers: Decimal("50").normalize() is 5E+1, which would show as such.
+    return weight.quantize(Decimal(1)) if weight == weight.to_integral() else weight.normalize()
 
 
 def check_pools(pools: Sequence[PoolRule]) -> None:

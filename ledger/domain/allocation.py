@@ -38,8 +38,7 @@ def allocate(total: int, weights: Mapping[K, int | Decimal]) -> dict[K, int]:
     parts = {k: total * w / weight_sum for k, w in exact.items()}
     shares = {k: int(p) for k, p in parts.items()}  # floor: parts are non-negative
     left = total - sum(shares.values())
-    order = list(weights)
-    by_remainder = sorted(order, key=lambda k: (-(parts[k] - shares[k]), order.index(k)))
-    for key in by_remainder[:left]:
+    by_remainder = sorted(enumerate(weights), key=lambda pair: (-(parts[pair[1]] - shares[pair[1]]), pair[0]))
+    for _, key in by_remainder[:left]:
         shares[key] += 1
     return shares

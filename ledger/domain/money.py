@@ -38,8 +38,8 @@ def _known_currencies() -> frozenset[str]:
 _CURRENCIES: frozenset[str] | None = None
 
 
-def parse_currency(text: str) -> str:
-    code = (text or "").strip().upper()
+def parse_currency(text: object) -> str:
+    code = text.strip().upper() if isinstance(text, str) else ""  # a JSON number or list is no code either
     if not code:
         raise InvalidInput.at("currency", "Enter a currency code such as EUR.")
     if not is_currency(code):
@@ -117,14 +117,17 @@ def parse_amount(text: object, currency: str, *, field: str = "amount",
     negative = raw.startswith("-")
     if raw[0] in "+-":
         raw = raw[1:]
+    if not raw:
+        raise InvalidInput.at(field, "Enter an amount.")
     value = _normalise(raw, field, minor_digits(currency))
     if negative:
         value = -value
     digits = minor_digits(currency)
-    if value.as_tuple().exponent < -digits and value != value.quantize(Decimal(1).scaleb(-digits)):
-        raise InvalidInput.at(field, f"Use at most {digits} decimals for {currency}.")
+    # The limit goes first: quantize() of a huge value overflows the decimal context (a 500, not a message).
     if abs(value) > MAX_AMOUNT:
         raise InvalidInput.at(field, "The amount cannot be over 1,000,000,000.00.")
+    if value.as_tuple().exponent < -digits and value != value.quantize(Decimal(1).scaleb(-digits)):
+        raise InvalidInput.at(field, f"Use at most {digits} decimals for {currency}.")
     cents = int(value.scaleb(digits).to_integral_value())
     if cents == 0 and not allow_zero:
         raise InvalidInput.at(field, "The amount cannot be zero.")
@@ -154,11 +157,9 @@ def _normalise(raw: str, field: str, digits: int) -> Decimal:
         return Decimal(_ungroup(raw, sep, not_a_number))
     whole, frac = raw.split(sep)
     if len(frac) == 3 and whole and whole != "0" and digits != 3:
+        decimals = f", or {whole}.{frac[:digits]} with {digits} decimals" if digits else ""
         raise InvalidInput.at(
-            field,
-            f"\u201c{raw}\u201d is ambiguous: write {whole}{frac} without a separator, "
-            f"or {whole}.{frac[:2]} with two decimals.",
-        )
+            field, f"\u201c{raw}\u201d is ambiguous: write {whole}{frac} without a separator{decimals}.")
     return _join(whole or "0", frac, not_a_number)
 
 

@@ -15,7 +15,8 @@ def clean_text(value: object, field: str, *, max_len: int, required: bool = True
         value = ""
     if not isinstance(value, str):
         raise InvalidInput.at(field, f"The {label} must be text.")
-    text = value.strip()
+    # Browsers send textarea line breaks as CRLF; without this every multi-line note would be "control characters".
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         raise InvalidInput.at(field, f"Enter the {label}.")
     if len(text) > max_len:

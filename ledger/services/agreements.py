@@ -184,6 +184,8 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
             AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from == effective)):
         errors.add("effective_from", f"A version already takes effect on {effective.isoformat()}.")
     errors.raise_if_any()
+    # Before any insert: a refused version must leave nothing flushed behind, whatever the caller does next.
+    _check_coverage(session, alliance, effective, rules)
     number = (session.scalar(select(func.max(AgreementVersion.number))
                              .where(AgreementVersion.alliance_id == alliance.id)) or 0) + 1
     version = AgreementVersion(alliance_id=alliance.id, number=number, effective_from=effective,
@@ -206,21 +208,29 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
     return version
 
 
-def _reassign_entries(session: Session, alliance: Alliance, version: AgreementVersion) -> int:
-    """Point entries dated inside the new version's span at its pools; refuse uncovered ones."""
+def _span(session: Session, alliance: Alliance, effective: date) -> list:
+    """Conditions for the original (non-reversal, pooled) entries a version from ``effective`` governs."""
     next_start = session.scalar(select(func.min(AgreementVersion.effective_from)).where(
         AgreementVersion.alliance_id == alliance.id,
-        AgreementVersion.effective_from > version.effective_from))
+        AgreementVersion.effective_from > effective))
     span = [Entry.alliance_id == alliance.id, Entry.kind != EntryKind.SETTLEMENT,
-            Entry.reverses_id.is_(None), Entry.entry_date >= version.effective_from]
+            Entry.reverses_id.is_(None), Entry.entry_date >= effective]
     if next_start is not None:
         span.append(Entry.entry_date < next_start)
+    return span
+
+
+def _check_coverage(session: Session, alliance: Alliance, effective: date, rules: list[PoolRule]) -> None:
+    """Refuse, naming them, recorded entries that no pool of the proposed version would cover."""
     groups = session.execute(
-        select(Entry.kind, Entry.category_id, func.count()).where(*span)
+        select(Entry.kind, Entry.category_id, func.count()).where(*_span(session, alliance, effective))
         .group_by(Entry.kind, Entry.category_id)).all()
-    rules = rules_of(version)
+    _assignments(session, rules, groups)
+
+
+def _assignments(session: Session, rules: list[PoolRule], groups) -> list[tuple[EntryKind, int, object, int]]:
     uncovered = []
-    assignments: list[tuple[EntryKind, int, int, int]] = []
+    assignments: list[tuple[EntryKind, int, object, int]] = []
     for kind, category_id, count in groups:
         rule = pool_for(rules, kind, category_id)
         if rule is None:
@@ -232,6 +242,16 @@ def _reassign_entries(session: Session, alliance: Alliance, version: AgreementVe
         raise InvalidInput.at(
             "pools", "These recorded entries would fall into no pool of this version: "
             + "; ".join(uncovered) + ". Add a pool that covers them.")
+    return assignments
+
+
+def _reassign_entries(session: Session, alliance: Alliance, version: AgreementVersion) -> int:
+    """Point entries dated inside the new version's span at its pools (coverage was checked before insert)."""
+    span = _span(session, alliance, version.effective_from)
+    groups = session.execute(
+        select(Entry.kind, Entry.category_id, func.count()).where(*span)
+        .group_by(Entry.kind, Entry.category_id)).all()
+    assignments = _assignments(session, rules_of(version), groups)
     for kind, category_id, pool_id, _ in assignments:
         session.execute(update(Entry).where(*span, Entry.kind == kind, Entry.category_id == category_id)
                         .values(version_id=version.id, pool_id=pool_id)

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
+from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed, NotFound
 from ledger.domain.money import parse_currency
 from ledger.domain.permissions import can_manage
 from ledger.domain.text import clean_text, parse_date
@@ -111,8 +111,11 @@ def add_member(session: Session, actor: User, membership: Membership, raw: dict)
             Membership.alliance_id == alliance.id, Membership.user_id == user.id)):
         errors.add("email", f"{email} is already a member of {alliance.name}.")
     if user is None and email:
-        if not (raw.get("name") or "").strip():
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():  # a JSON number here was an AttributeError (a 500)
             errors.add("name", "This person has no account yet: give their name and a first password.")
+        else:
+            errors.check("name", clean_text, name, "name", max_len=NAME_MAX)
         errors.check("password", users.parse_password, raw.get("password"))
     errors.raise_if_any()
     if user is None:
@@ -129,6 +132,7 @@ def add_member(session: Session, actor: User, membership: Membership, raw: dict)
 def change_member(session: Session, actor: User, membership: Membership, member: Membership,
                   raw: dict) -> Membership:
     _require_manager(membership)
+    _same_alliance(membership, member)
     errors = FieldErrors()
     role, partner = _role_and_partner(session, membership.alliance, raw, errors)
     errors.raise_if_any()
@@ -142,12 +146,19 @@ def change_member(session: Session, actor: User, membership: Membership, member:
 
 def remove_member(session: Session, actor: User, membership: Membership, member: Membership) -> None:
     _require_manager(membership)
+    _same_alliance(membership, member)
     if member.role is MemberRole.COORDINATOR:
         _keep_a_coordinator(session, member)
     log(session, membership.alliance, actor, "member.removed",
         f"{actor.name} removed {member.user.name} from the alliance")
     session.delete(member)
     session.flush()
+
+
+def _same_alliance(membership: Membership, member: Membership) -> None:
+    """Callers look members up within the alliance; this keeps a slip there from reaching another alliance."""
+    if member.alliance_id != membership.alliance_id:
+        raise NotFound("No such member in this alliance.")
 
 
 def _keep_a_coordinator(session: Session, leaving: Membership) -> None:

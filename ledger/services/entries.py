@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger.domain.errors import Conflict, FieldErrors, NotAllowed
+from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
 from ledger.domain.money import parse_amount, to_decimal_string
 from ledger.domain.permissions import can_record, can_record_for
 from ledger.domain.settle_up import Transfer
@@ -104,6 +104,8 @@ def reverse_entry(session: Session, actor: User, membership: Membership, entry: 
     """Insert the reversal of ``entry``, dated ``raw['date']`` or today (inside the term)."""
     _require_recorder(membership)
     alliance = membership.alliance
+    if entry.alliance_id != alliance.id:
+        raise NotFound("No such entry in this alliance.")
     if not can_record_for(membership.role, membership.partner_id, entry.partner_id):
         raise NotAllowed(f"Only {entry.partner.name} or the coordinator can reverse this entry.")
     if entry.reverses_id is not None:

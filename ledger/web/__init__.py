@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     formatting.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    from ledger.web import home
+    from ledger.web import account, agreement, alliances, dashboard, entries, home, ledger_page, members, partners
 
-    app.register_blueprint(home.bp)
+    for module in (home, alliances, dashboard, ledger_page, entries, agreement, partners, members, account):
+        app.register_blueprint(module.bp)

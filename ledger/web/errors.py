@@ -51,4 +51,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _render(exc.code or 500, exc.name, exc.description or exc.name)
+        body, status = _render(exc.code or 500, exc.name, exc.description or exc.name)
+        # Keep what the exception says about itself, e.g. the Allow header of a 405.
+        extra = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return body, status, extra

@@ -173,6 +173,7 @@ def upgrade() -> None:
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.create_index('ix_entries_balance', ['alliance_id', 'entry_date', 'kind', 'partner_id', 'counterparty_id', 'pool_id', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_entries_category_id'), ['category_id'], unique=False)
+        batch_op.create_index('ix_entries_grouping', ['alliance_id', 'kind', 'partner_id', 'counterparty_id', 'pool_id', 'entry_date', 'amount'], unique=False)
         batch_op.create_index('ix_entries_ledger', ['alliance_id', 'entry_date', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_entries_partner_id'), ['partner_id'], unique=False)
 
@@ -209,6 +210,7 @@ def downgrade() -> None:
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_entries_partner_id'))
         batch_op.drop_index('ix_entries_ledger')
+        batch_op.drop_index('ix_entries_grouping')
         batch_op.drop_index(batch_op.f('ix_entries_category_id'))
         batch_op.drop_index('ix_entries_balance')
 

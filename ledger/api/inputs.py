@@ -1,0 +1,131 @@
+"""Reading the request: the JSON body, and query parameters for lists and balances.
+
+Body fields are validated by the services (422 at the field); here only the
+envelope is checked: a body that is not a JSON object, or query parameters
+that cannot filter anything, are a 400 that names the parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from flask import request
+from sqlalchemy.orm import Session
+
+from ledger.api.errors import BadRequest
+from ledger.domain.errors import FieldErrors, InvalidInput
+from ledger.domain.text import parse_date
+from ledger.domain.vocabulary import EntryKind
+from ledger.models import Alliance
+from ledger.queries import LedgerFilter
+from ledger.services.alliances import parse_choice
+from ledger.services.lookups import category_of, partner_of
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_body(*, optional: bool = False) -> dict:
+    """The body as a dict; an empty body is ``{}`` where every field is optional."""
+    data = request.get_data(cache=True)
+    if not data.strip():
+        if optional:
+            return {}
+        raise BadRequest("Send a JSON object as the request body.")
+    try:
+        # NaN and Infinity are not JSON; Python's parser accepts them unless told not to.
+        body = json.loads(data, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def _query(name: str) -> str | None:
+    value = request.args.get(name)
+    return None if value is None or value.strip() == "" else value
+
+
+def date_range() -> tuple[date | None, date | None]:
+    """``from`` and ``to`` query parameters, both optional, in order."""
+    errors = FieldErrors()
+    start = errors.check("from", parse_date, _query("from"), "from") if _query("from") else None
+    end = errors.check("to", parse_date, _query("to"), "to") if _query("to") else None
+    if start and end and end < start:
+        errors.add("to", "The end of the range must be on or after its start.")
+    _raise_bad(errors)
+    return start, end
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    filters: LedgerFilter
+    before: tuple[date, int] | None
+    limit: int
+
+
+def ledger_query(session: Session, alliance: Alliance) -> PageRequest:
+    """Filters, cursor and page size of a ``GET .../entries``; unknown ids are a 400 at their parameter."""
+    errors = FieldErrors()
+    partner = category = kind = None
+    if _query("partner_id"):
+        partner = errors.check("partner_id", partner_of, session, alliance, _query("partner_id"))
+    if _query("category_id"):
+        category = errors.check("category_id", category_of, session, alliance, _query("category_id"))
+    if _query("kind"):
+        kind = errors.check("kind", parse_choice, EntryKind, _query("kind"), "kind", "kind of entry")
+    start = end = None
+    try:
+        start, end = date_range()
+    except BadRequest as exc:
+        for field, message in exc.fields.items():
+            errors.add(field, message)
+    limit = errors.check("limit", parse_limit, _query("limit"))
+    before = errors.check("cursor", decode_cursor, _query("cursor")) if _query("cursor") else None
+    _raise_bad(errors)
+    filters = LedgerFilter(partner_id=partner.id if partner else None, kind=kind,
+                           category_id=category.id if category else None, date_from=start, date_to=end)
+    return PageRequest(filters, before, limit)
+
+
+def parse_limit(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
+        raise InvalidInput.at("limit", f"The limit is a whole number from 1 to {MAX_LIMIT}.")
+    return int(text)
+
+
+def encode_cursor(position: tuple[date, int] | None) -> str | None:
+    """Opaque to clients, so the keyset it carries (date, id) can change without breaking them."""
+    if position is None:
+        return None
+    day, entry_id = position
+    return base64.urlsafe_b64encode(f"{day.isoformat()}|{entry_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[date, int]:
+    invalid = InvalidInput.at("cursor", "That cursor is not one this API handed out; start from the first page.")
+    try:
+        text = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4)).decode()
+        day, _, entry_id = text.partition("|")
+        if not entry_id.isdigit() or len(entry_id) > 12:
+            raise invalid
+        return date.fromisoformat(day), int(entry_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+
+
+def _raise_bad(errors: FieldErrors) -> None:
+    if errors:
+        raise BadRequest("Some query parameters are not valid.", errors.errors)

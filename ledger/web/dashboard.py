@@ -1,0 +1,72 @@
+"""The alliance dashboard: every partner's balance, the settle-up suggestion, latest entries and activity."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.widgets import DateInput
+
+from ledger.domain.errors import InvalidInput
+from ledger.domain.permissions import can_manage, can_record
+from ledger.extensions import get_session
+from ledger.models import Membership
+from ledger.queries import activity_of, balance_sheet, latest_entries
+from ledger.services.entries import record_settle_up, transfers_fingerprint
+from ledger.web.access import membership_or_404
+from ledger.web.common import me, put_errors, today
+from ledger.web.filters import optional_date, period
+
+bp = Blueprint("dashboard", __name__)
+
+
+class SettleUpForm(FlaskForm):
+    expected = HiddenField()
+    date = StringField("Date of the transfers", widget=DateInput(),
+                       description="Leave empty for today.")
+
+
+def _render(membership: Membership, settle_form: SettleUpForm | None = None, status: int = 200):
+    session = get_session()
+    alliance = membership.alliance
+    errors: dict[str, str] = {}
+    date_from = optional_date(request.args.get("from"), "from", errors)
+    date_to = optional_date(request.args.get("to"), "to", errors)
+    period(date_from, date_to, errors)
+    if errors:
+        date_from = date_to = None
+        status = 400 if status == 200 else status
+    whole = balance_sheet(session, alliance)
+    sheet = balance_sheet(session, alliance, date_from, date_to) if (date_from or date_to) else whole
+    if settle_form is None:
+        settle_form = SettleUpForm(formdata=None, expected=transfers_fingerprint(whole.transfers))
+    return render_template(
+        "alliance/dashboard.html", membership=membership, alliance=alliance, section="dashboard",
+        sheet=sheet, whole=whole, settle_form=settle_form, filter_errors=errors,
+        period={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
+        latest=latest_entries(session, alliance, limit=10), activity=activity_of(session, alliance, limit=10),
+        can_settle=can_manage(membership.role), can_record=can_record(membership.role)), status
+
+
+@bp.route("/a/<id:alliance_id>/")
+def index(alliance_id: int):
+    return _render(membership_or_404(alliance_id))
+
+
+@bp.route("/a/<id:alliance_id>/settle-up", methods=["POST"])
+def settle_up(alliance_id: int):
+    membership = membership_or_404(alliance_id)
+    form = SettleUpForm()
+    session = get_session()
+    transfers = balance_sheet(session, membership.alliance).transfers
+    try:
+        entries = record_settle_up(session, me(), membership, transfers,
+                                   {"expected": form.expected.data, "date": form.date.data}, today=today())
+    except InvalidInput as exc:
+        session.rollback()
+        put_errors(form, exc.errors)
+        return _render(membership, form, 422)
+    session.commit()
+    flash(f"Recorded {len(entries)} settle-up transfer{'s' if len(entries) != 1 else ''}: "
+          "every balance is now zero.", "success")
+    return redirect(url_for("dashboard.index", alliance_id=alliance_id))
