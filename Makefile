@@ -42,7 +42,7 @@ lint: install
 
 ## Benchmarks at a small size (see README for the figures at full size)
 bench: install
-	$(BIN)/python benchmarks/balance.py --entries 20000
+	$(BIN)/python -m benchmarks.balance --entries 20000 --repeat 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -43,6 +43,8 @@ class BalanceSheet:
     date_from: date | None = None
     date_to: date | None = None
     transfers: list[Transfer] = field(default_factory=list)
+    #: How many entries the period holds (counted by the same GROUP BY, at no extra cost).
+    entry_count: int = 0
 
     def partner(self, partner_id: int) -> Partner:
         return next(p for p in self.partners if p.id == partner_id)
@@ -85,14 +87,17 @@ def balance_sheet(session: Session, alliance: Alliance, date_from: date | None =
                   date_to: date | None = None) -> BalanceSheet:
     partners = partners_of(session, alliance)
     sums = session.execute(
-        select(Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id, func.sum(Entry.amount))
+        select(Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id, func.sum(Entry.amount),
+               func.count())
         .where(*_period([Entry.alliance_id == alliance.id], date_from, date_to))
         .group_by(Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id))
     borne: dict[int, int] = defaultdict(int)
     received: dict[int, int] = defaultdict(int)
     pool_totals: dict[int, int] = defaultdict(int)
-    for kind, partner_id, counterparty_id, pool_id, total in sums:
+    entry_count = 0
+    for kind, partner_id, counterparty_id, pool_id, total, count in sums:
         total = int(total)
+        entry_count += count
         if kind is EntryKind.SETTLEMENT:
             borne[partner_id] += total
             received[counterparty_id] += total
@@ -106,7 +111,7 @@ def balance_sheet(session: Session, alliance: Alliance, date_from: date | None =
     pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1]) for pid, total in pool_totals.items()]
     rows = compute_balances([p.id for p in partners], borne, received, pools)
     transfers = settle_up({r.partner_id: r.net for r in rows})
-    return BalanceSheet(alliance, partners, rows, date_from, date_to, transfers)
+    return BalanceSheet(alliance, partners, rows, date_from, date_to, transfers, entry_count)
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,12 @@ class LedgerPage:
 
 
 def ledger_page(session: Session, alliance: Alliance, filters: LedgerFilter,
-                before: tuple[date, int] | None = None, limit: int = 50) -> LedgerPage:
-    """Newest first, ``limit`` entries older than the cursor ``before`` (keyset, not OFFSET)."""
+                before: tuple[date, int] | None = None, limit: int = 50, with_totals: bool = True) -> LedgerPage:
+    """Newest first, ``limit`` entries older than the cursor ``before`` (keyset, not OFFSET).
+
+    The count and totals of the filtered set need a pass over all of it; callers that show
+    only the entries (the dashboard's latest ten) skip it with ``with_totals=False``.
+    """
     where = filters.conditions(alliance)
     stmt = select(Entry).where(*where)
     if before is not None:
@@ -152,7 +161,7 @@ def ledger_page(session: Session, alliance: Alliance, filters: LedgerFilter,
     entries = entries[:limit]
     cursor = (entries[-1].entry_date, entries[-1].id) if more and entries else None
     totals_rows = session.execute(select(Entry.kind, func.count(), func.sum(Entry.amount))
-                                  .where(*where).group_by(Entry.kind)).all()
+                                  .where(*where).group_by(Entry.kind)).all() if with_totals else []
     return LedgerPage(
         entries=entries,
         reversed_by=reversals_of(session, [e.id for e in entries]),
@@ -171,7 +180,7 @@ def reversals_of(session: Session, entry_ids: list[int]) -> dict[int, int]:
 
 
 def latest_entries(session: Session, alliance: Alliance, limit: int = 10) -> LedgerPage:
-    return ledger_page(session, alliance, LedgerFilter(), limit=limit)
+    return ledger_page(session, alliance, LedgerFilter(), limit=limit, with_totals=False)
 
 
 def entry_in(session: Session, alliance: Alliance, entry_id: int) -> Entry | None:

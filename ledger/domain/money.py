@@ -92,6 +92,12 @@ def to_decimal_string(cents: int, currency: str) -> str:
     return f"{Decimal(cents).scaleb(-digits):.{digits}f}"
 
 
+def to_display_string(cents: int, currency: str) -> str:
+    """Code, grouped digits and the currency's decimals ("EUR 1,243.57"): for plain-text summaries."""
+    digits = minor_digits(currency)
+    return f"{currency} {Decimal(cents).scaleb(-digits):,.{digits}f}"
+
+
 def parse_amount(text: object, currency: str, *, field: str = "amount",
                  allow_zero: bool = False, allow_negative: bool = False) -> int:
     """Parse typed text into minor units of ``currency``.

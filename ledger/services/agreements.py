@@ -256,14 +256,16 @@ def _reassign_entries(session: Session, alliance: Alliance, version: AgreementVe
         session.execute(update(Entry).where(*span, Entry.kind == kind, Entry.category_id == category_id)
                         .values(version_id=version.id, pool_id=pool_id)
                         .execution_options(synchronize_session=False))
+    # Reversals follow their originals (so each pair still nets to zero); only the ones whose
+    # original just moved are written.
     original = aliased(Entry)
+    original_pool = select(original.pool_id).where(original.id == Entry.reverses_id).scalar_subquery()
     session.execute(
         update(Entry).where(Entry.alliance_id == alliance.id, Entry.reverses_id.is_not(None),
-                            Entry.kind != EntryKind.SETTLEMENT)
+                            Entry.kind != EntryKind.SETTLEMENT, Entry.pool_id != original_pool)
         .values(version_id=select(original.version_id).where(original.id == Entry.reverses_id)
                 .scalar_subquery(),
-                pool_id=select(original.pool_id).where(original.id == Entry.reverses_id)
-                .scalar_subquery())
+                pool_id=original_pool)
         .execution_options(synchronize_session=False))
     session.expire_all()
     return sum(a[3] for a in assignments)

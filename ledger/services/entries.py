@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
-from ledger.domain.money import parse_amount, to_decimal_string
+from ledger.domain.money import parse_amount, to_display_string
 from ledger.domain.permissions import can_record, can_record_for
 from ledger.domain.settle_up import Transfer
 from ledger.domain.text import clean_text
@@ -92,7 +92,7 @@ def _counterparty(session: Session, membership: Membership, raw: Mapping[str, ob
 def _summary(actor: User, entry: Entry, partner: Partner, counterparty: Partner | None,
              category: str | None) -> str:
     currency = partner.alliance.currency
-    amount = f"{currency} {to_decimal_string(abs(entry.amount), currency)}"
+    amount = to_display_string(abs(entry.amount), currency)
     if entry.kind is EntryKind.SETTLEMENT:
         return f"{actor.name} recorded a settlement: {partner.name} paid {counterparty.name} {amount}"
     return (f"{actor.name} recorded a {category} {entry.kind.label} of {amount} for {partner.name}"

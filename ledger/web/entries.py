@@ -30,7 +30,7 @@ class EntryForm(FlaskForm):
     date = StringField("Date", widget=DateInput())
     partner_id = Choice("Partner")
     kind = Choice("Kind")
-    category_id = Choice("Category", description="Settlements have no category.")
+    category_id = Choice("Category", description="Every kind but a settlement has one.")
     amount = StringField("Amount", description="For example 1234.56 or 1.234,56.")
     description = StringField("Description")
     reference = StringField("Reference", description="Optional: invoice number or link.")

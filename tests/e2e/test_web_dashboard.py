@@ -47,7 +47,7 @@ def test_balance_table_for_the_whole_term_and_a_period(client, auth, session, ca
     assert sum(nets(page).values()) == 0
     assert 'data-cents="0" data-figure="net_total"' in page
     assert "Latest entries" in page
-    assert "recorded a sales revenue of EUR 2000.00" in page  # the activity feed
+    assert "recorded a sales revenue of EUR 2,000.00" in page  # the activity feed
     april = client.get(f"/a/{a}/?from=2020-04-01&to=2020-04-30").get_data(as_text=True)
     assert nets(april) == {"Alpha": 50000, "Beta": -50000, "Gamma": 0, "Omega": 0}
     assert "2020-04-01 to 2020-04-30" in april
