@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
@@ -31,6 +32,8 @@ from ledger.models import (
     PoolShare,
     User,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -183,11 +186,19 @@ def latest_entries(session: Session, alliance: Alliance, limit: int = 10) -> Led
     return ledger_page(session, alliance, LedgerFilter(), limit=limit, with_totals=False)
 
 
-def entry_in(session: Session, alliance: Alliance, entry_id: int) -> Entry | None:
-    if not 0 < entry_id <= MAX_ID:  # a URL's <int:...> can be any size; PostgreSQL would raise, not miss
+def row_in(session: Session, model: type[T], alliance: Alliance, row_id: int) -> T | None:
+    """The ``model`` row with this id if it belongs to the alliance, else None.
+
+    Another alliance's id is answered exactly like a missing one, so ids reveal nothing.
+    """
+    if not 0 < row_id <= MAX_ID:  # an id can be any size; PostgreSQL would raise, not miss
         return None
-    entry = session.get(Entry, entry_id)
-    return entry if entry is not None and entry.alliance_id == alliance.id else None
+    row = session.get(model, row_id)
+    return row if row is not None and row.alliance_id == alliance.id else None
+
+
+def entry_in(session: Session, alliance: Alliance, entry_id: int) -> Entry | None:
+    return row_in(session, Entry, alliance, entry_id)
 
 
 def memberships_of(session: Session, user: User) -> list[Membership]:

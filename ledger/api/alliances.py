@@ -12,7 +12,7 @@ from ledger.api.inputs import json_body
 from ledger.domain.errors import NotFound
 from ledger.extensions import get_session
 from ledger.models import AgreementVersion, Category, Membership, Partner
-from ledger.queries import members_of, membership_in, memberships_of, partners_of
+from ledger.queries import members_of, membership_in, memberships_of, partners_of, row_in
 from ledger.services import agreements, alliances
 
 
@@ -63,8 +63,8 @@ def create_partner(alliance_id: int):
 @bp.get("/alliances/<id:alliance_id>/partners/<id:partner_id>")
 def get_partner(alliance_id: int, partner_id: int):
     membership = membership_or_404(alliance_id)
-    row = get_session().get(Partner, partner_id)
-    if row is None or row.alliance_id != membership.alliance_id:
+    row = row_in(get_session(), Partner, membership.alliance, partner_id)
+    if row is None:
         raise NotFound("There is no partner with that id in this alliance.")
     return jsonify(serializers.partner(row))
 
@@ -89,8 +89,8 @@ def create_category(alliance_id: int):
 @bp.get("/alliances/<id:alliance_id>/categories/<id:category_id>")
 def get_category(alliance_id: int, category_id: int):
     membership = membership_or_404(alliance_id)
-    row = get_session().get(Category, category_id)
-    if row is None or row.alliance_id != membership.alliance_id:
+    row = row_in(get_session(), Category, membership.alliance, category_id)
+    if row is None:
         raise NotFound("There is no category with that id in this alliance.")
     return jsonify(serializers.category(row))
 
@@ -113,8 +113,8 @@ def create_member(alliance_id: int):
 @bp.get("/alliances/<id:alliance_id>/members/<id:member_id>")
 def get_member(alliance_id: int, member_id: int):
     membership = membership_or_404(alliance_id)
-    row = get_session().get(Membership, member_id)
-    if row is None or row.alliance_id != membership.alliance_id:
+    row = row_in(get_session(), Membership, membership.alliance, member_id)
+    if row is None:
         raise NotFound("There is no member with that id in this alliance.")
     return jsonify(serializers.member(row))
 
@@ -139,7 +139,7 @@ def create_version(alliance_id: int):
 @bp.get("/alliances/<id:alliance_id>/agreement/versions/<id:version_id>")
 def get_version(alliance_id: int, version_id: int):
     membership = membership_or_404(alliance_id)
-    row = get_session().get(AgreementVersion, version_id)
-    if row is None or row.alliance_id != membership.alliance_id:
+    row = row_in(get_session(), AgreementVersion, membership.alliance, version_id)
+    if row is None:
         raise NotFound("There is no agreement version with that id in this alliance.")
     return jsonify(serializers.agreement_version(row))

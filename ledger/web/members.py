@@ -12,7 +12,7 @@ from ledger.domain.permissions import can_manage
 from ledger.domain.vocabulary import MemberRole
 from ledger.extensions import get_session
 from ledger.models import Membership
-from ledger.queries import members_of, partners_of
+from ledger.queries import members_of, partners_of, row_in
 from ledger.services.alliances import add_member, change_member, remove_member
 from ledger.services.lookups import parse_id
 from ledger.web.access import membership_or_404
@@ -65,10 +65,10 @@ def _render(membership: Membership, add_form: MemberForm | None = None, failed: 
 
 def _member_or_404(membership: Membership, member_id: str | None) -> Membership:
     try:
-        member = get_session().get(Membership, parse_id(member_id, "member_id", "member"))
+        member = row_in(get_session(), Membership, membership.alliance, parse_id(member_id, "member_id", "member"))
     except InvalidInput:
         member = None
-    if member is None or member.alliance_id != membership.alliance_id:
+    if member is None:
         abort(404)
     return member
 
