@@ -39,4 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     api.init_app(app)
     cli.init_app(app)
+    from ledger.live import stream
+
+    stream.init_app(app)
     return app

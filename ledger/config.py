@@ -28,6 +28,10 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "LOCALE": "en",
+    # Live views: heartbeat comment interval, stream recycling, and the browser's reconnect delay.
+    "LIVE_HEARTBEAT_SECONDS": 15.0,
+    "LIVE_STREAM_SECONDS": 300.0,
+    "LIVE_RETRY_MS": 1000,
 }
 
 

@@ -83,6 +83,8 @@ class Alliance(Base):
     start_date: Mapped[date] = mapped_column(Date)
     term_end: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The last event number given out; bumped (and row-locked) by every write, see services.activity.
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     partners: Mapped[list[Partner]] = relationship(
         back_populates="alliance", order_by="Partner.name")
@@ -125,6 +127,8 @@ class Membership(Base):
     role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Alert this member in the page when another partner records an entry of at least this many cents.
+    notify_above: Mapped[int | None] = mapped_column(BigInteger)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     alliance: Mapped[Alliance] = relationship()
@@ -251,16 +255,24 @@ class Entry(Base):
 
 
 class Activity(Base):
-    """Who did what in an alliance, newest last; the feed and the audit trail read it."""
+    """Who did what in an alliance: the feed, the audit trail, and the live event stream.
+
+    ``seq`` numbers an alliance's events 1, 2, 3 ... in commit order (the
+    alliance row is locked while it is handed out), so a page that saw event
+    ``n`` resumes after a lost connection by asking for ``seq > n``.
+    """
 
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_alliance", "alliance_id", "id"),)
+    __table_args__ = (UniqueConstraint("alliance_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(String(600))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+    entry: Mapped[Entry | None] = relationship()

@@ -1,14 +1,35 @@
-"""The activity record every write leaves behind."""
+"""The activity record every write leaves behind, which is also the alliance's live event.
+
+Each record gets the alliance's next event number. Handing it out is an
+``UPDATE ... RETURNING`` on the alliance row, which locks that row until the
+transaction ends: two writers of one alliance therefore commit in the order
+of their numbers, and a page resuming "after event n" can never skip one
+that committed late.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ledger.models import Activity, Alliance, User
+from ledger.live.publish import announce
+from ledger.models import Activity, Alliance, Entry, User
 
 
-def log(session: Session, alliance: Alliance, actor: User | None, action: str, summary: str) -> Activity:
-    record = Activity(alliance_id=alliance.id, actor_id=actor.id if actor else None,
-                      action=action, summary=summary[:600])
+def next_event_seq(session: Session, alliance: Alliance) -> int:
+    seq = session.execute(
+        update(Alliance).where(Alliance.id == alliance.id).values(event_seq=Alliance.event_seq + 1)
+        .returning(Alliance.event_seq).execution_options(synchronize_session=False)).scalar_one()
+    set_committed_value(alliance, "event_seq", seq)
+    return seq
+
+
+def log(session: Session, alliance: Alliance, actor: User | None, action: str, summary: str,
+        entry: Entry | None = None) -> Activity:
+    seq = next_event_seq(session, alliance)
+    record = Activity(alliance_id=alliance.id, seq=seq, actor_id=actor.id if actor else None,
+                      action=action, summary=summary[:600], entry_id=entry.id if entry else None)
     session.add(record)
+    announce(session, alliance.id, seq)
     return record

@@ -71,8 +71,8 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
         recorded_by_id=actor.id)
     session.add(entry)
     session.flush()
-    log(session, alliance, actor, "entry.recorded", _summary(actor, entry, partner, counterparty,
-                                                             category.name if category else None))
+    log(session, alliance, actor, "entry.recorded",
+        _summary(actor, membership, entry, partner, counterparty, category.name if category else None), entry)
     return entry
 
 
@@ -89,14 +89,20 @@ def _counterparty(session: Session, membership: Membership, raw: Mapping[str, ob
     return counterparty
 
 
-def _summary(actor: User, entry: Entry, partner: Partner, counterparty: Partner | None,
+def _who(actor: User, membership: Membership, partner: Partner) -> str:
+    """"Beta (Elena Rossi)" when a partner acts for itself, else the person's name."""
+    return f"{partner.name} ({actor.name})" if membership.partner_id == partner.id else actor.name
+
+
+def _summary(actor: User, membership: Membership, entry: Entry, partner: Partner, counterparty: Partner | None,
              category: str | None) -> str:
-    currency = partner.alliance.currency
-    amount = to_display_string(abs(entry.amount), currency)
+    """The activity line, e.g. "Beta (Elena Rossi) recorded a waste cost of EUR 1,243.57 (#12)"."""
+    amount = to_display_string(abs(entry.amount), partner.alliance.currency)
+    who = _who(actor, membership, partner)
     if entry.kind is EntryKind.SETTLEMENT:
-        return f"{actor.name} recorded a settlement: {partner.name} paid {counterparty.name} {amount}"
-    return (f"{actor.name} recorded a {category} {entry.kind.label} of {amount} for {partner.name}"
-            f" (#{entry.id})")
+        return f"{who} recorded a settlement: {partner.name} paid {counterparty.name} {amount} (#{entry.id})"
+    for_whom = "" if who != actor.name else f" for {partner.name}"
+    return f"{who} recorded a {category} {entry.kind.label} of {amount}{for_whom} (#{entry.id})"
 
 
 def reverse_entry(session: Session, actor: User, membership: Membership, entry: Entry,
@@ -132,7 +138,9 @@ def reverse_entry(session: Session, actor: User, membership: Membership, entry: 
     except IntegrityError:
         raise Conflict(f"Entry #{entry.id} was reversed by someone else a moment ago.") from None
     log(session, alliance, actor, "entry.reversed",
-        f"{actor.name} reversed entry #{entry.id} ({entry.partner.name}, {entry.kind.label}) with #{reversal.id}")
+        f"{_who(actor, membership, entry.partner)} reversed entry #{entry.id} ({entry.partner.name}, "
+        f"{entry.kind.label} of {to_display_string(abs(entry.amount), alliance.currency)}) with #{reversal.id}",
+        reversal)
     return reversal
 
 
@@ -167,7 +175,7 @@ def record_settle_up(session: Session, actor: User, membership: Membership, tran
     session.flush()
     for entry in entries:
         log(session, alliance, actor, "entry.recorded",
-            _summary(actor, entry, entry.partner, entry.counterparty, None))
+            _summary(actor, membership, entry, entry.partner, entry.counterparty, None), entry)
     return entries
 
 
