@@ -261,3 +261,22 @@ def activity_of(session: Session, alliance: Alliance, limit: int = 20) -> list[A
         .order_by(Activity.id.desc()).limit(limit).options(joinedload(Activity.actor))))
 
 
+
+
+@dataclass
+class ActivityPage:
+    rows: list[Activity]
+    #: The ``seq`` to pass as ``before=`` for the next (older) page, or None on the last page.
+    next_before: int | None
+
+
+def activity_page(session: Session, alliance: Alliance, before: int | None = None, limit: int = 50) -> ActivityPage:
+    """The feed newest first, paged by ``seq`` (a keyset: new events never shift an older page)."""
+    stmt = select(Activity).where(Activity.alliance_id == alliance.id)
+    if before is not None:
+        stmt = stmt.where(Activity.seq < before)
+    rows = list(session.scalars(stmt.order_by(Activity.seq.desc()).limit(limit + 1)
+                                .options(joinedload(Activity.actor))))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ActivityPage(rows, rows[-1].seq if more and rows else None)

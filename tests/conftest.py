@@ -89,6 +89,9 @@ def app(database_url, tmp_path) -> Iterator[Flask]:
         "WTF_CSRF_ENABLED": False,
     })
     yield app
+    listener = app.extensions.get("ledger.listener")
+    if listener is not None:
+        listener.stop()  # a live stream started this app's LISTEN thread: let its connection go
     app.extensions["ledger.engine"].dispose()
 
 

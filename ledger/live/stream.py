@@ -63,15 +63,18 @@ def _stream(app: Flask, user_id: int, alliance_id: int, after: int) -> Iterator[
     yield f"retry: {int(app.config['LIVE_RETRY_MS'])}\n\n"
     while time.monotonic() < deadline:
         with sessions() as session:
-            if not session.scalar(select(Membership.id).where(
-                    Membership.user_id == user_id, Membership.alliance_id == alliance_id)):
-                yield "event: revoked\ndata: {}\n\n"
-                return
             rows = list(session.scalars(
                 select(Activity).where(Activity.alliance_id == alliance_id, Activity.seq > after)
                 .order_by(Activity.seq).limit(BATCH)
                 .options(joinedload(Activity.actor), joinedload(Activity.entry).joinedload(Entry.partner),
                          joinedload(Activity.entry).joinedload(Entry.category))))
+            # Checked after the read: each statement may see a newer snapshot (READ COMMITTED, SQLite
+            # autocommit reads), so a check before it could pass and the read then include events
+            # committed after the member was removed.
+            if not session.scalar(select(Membership.id).where(
+                    Membership.user_id == user_id, Membership.alliance_id == alliance_id)):
+                yield "event: revoked\ndata: {}\n\n"
+                return
             messages = [_message(row) for row in rows]
         for row, message in zip(rows, messages, strict=True):
             after = row.seq

@@ -11,7 +11,20 @@ def init_app(app: Flask) -> None:
     formatting.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    from ledger.web import account, agreement, alliances, dashboard, entries, home, ledger_page, members, partners
+    from ledger.web import (
+        account,
+        activity,
+        agreement,
+        alliances,
+        balance,
+        dashboard,
+        entries,
+        home,
+        ledger_page,
+        members,
+        partners,
+    )
 
-    for module in (home, alliances, dashboard, ledger_page, entries, agreement, partners, members, account):
+    for module in (home, alliances, dashboard, balance, activity, ledger_page, entries, agreement, partners, members,
+                   account):
         app.register_blueprint(module.bp)

@@ -14,6 +14,7 @@ from ledger.models import Membership
 from ledger.queries import activity_of, balance_sheet, latest_entries
 from ledger.services.entries import record_settle_up, transfers_fingerprint
 from ledger.web.access import membership_or_404
+from ledger.web.activity import NotifyForm
 from ledger.web.common import me, put_errors, today
 from ledger.web.filters import optional_date, period
 
@@ -26,7 +27,8 @@ class SettleUpForm(FlaskForm):
                        description="Leave empty for today.")
 
 
-def _render(membership: Membership, settle_form: SettleUpForm | None = None, status: int = 200):
+def balance_context(membership: Membership, settle_form: SettleUpForm | None = None) -> tuple[dict, int]:
+    """The balance table for the requested period and the whole-term settle-up (dashboard and balance page)."""
     session = get_session()
     alliance = membership.alliance
     errors: dict[str, str] = {}
@@ -35,17 +37,29 @@ def _render(membership: Membership, settle_form: SettleUpForm | None = None, sta
     period(date_from, date_to, errors)
     if errors:
         date_from = date_to = None
-        status = 400 if status == 200 else status
     whole = balance_sheet(session, alliance)
     sheet = balance_sheet(session, alliance, date_from, date_to) if (date_from or date_to) else whole
     if settle_form is None:
         settle_form = SettleUpForm(formdata=None, expected=transfers_fingerprint(whole.transfers))
+    context = {
+        "membership": membership, "alliance": alliance, "sheet": sheet, "whole": whole, "settle_form": settle_form,
+        "filter_errors": errors, "period": {"from": request.args.get("from", ""), "to": request.args.get("to", "")},
+        "can_settle": can_manage(membership.role)}
+    return context, 400 if errors else 200
+
+
+def _render(membership: Membership, settle_form: SettleUpForm | None = None, status: int = 200,
+            notify_form: NotifyForm | None = None):
+    session = get_session()
+    alliance = membership.alliance
+    context, filter_status = balance_context(membership, settle_form)
+    if status == 200:
+        status = filter_status
     return render_template(
-        "alliance/dashboard.html", membership=membership, alliance=alliance, section="dashboard",
-        sheet=sheet, whole=whole, settle_form=settle_form, filter_errors=errors,
-        period={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
+        "alliance/dashboard.html", section="dashboard", **context,
+        notify_form=notify_form or NotifyForm.of(membership),
         latest=latest_entries(session, alliance, limit=10), activity=activity_of(session, alliance, limit=10),
-        can_settle=can_manage(membership.role), can_record=can_record(membership.role)), status
+        can_record=can_record(membership.role)), status
 
 
 @bp.route("/a/<id:alliance_id>/")
