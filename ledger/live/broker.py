@@ -22,6 +22,11 @@ class Broker:
                 self._latest[alliance_id] = seq
             self._changed.notify_all()
 
+    def latest(self, alliance_id: int) -> int:
+        """The highest event number announced for the alliance in this process (0: none yet)."""
+        with self._changed:
+            return self._latest.get(alliance_id, 0)
+
     def resync(self) -> None:
         """Wake every stream to re-read the database (after the listener lost notifications)."""
         with self._changed:

@@ -21,17 +21,16 @@ from collections.abc import Iterator
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ledger.live.broker import Broker
+from ledger.live.feed import BATCH, Feed
 from ledger.live.listener import Listener
 from ledger.live.publish import install
-from ledger.models import Activity, Entry, Membership
+from ledger.models import Activity, Membership
 from ledger.web.access import membership_or_404
 
 bp = Blueprint("live", __name__)
 
-BATCH = 200
 
 
 def _start_after(alliance_seq: int) -> int:
@@ -57,32 +56,40 @@ def events(alliance_id: int):
 
 def _stream(app: Flask, user_id: int, alliance_id: int, after: int) -> Iterator[str]:
     broker: Broker = app.extensions["ledger.broker"]
+    feed: Feed = app.extensions["ledger.feed"]
     sessions = app.extensions["ledger.sessions"]
     heartbeat = float(app.config["LIVE_HEARTBEAT_SECONDS"])
     deadline = time.monotonic() + float(app.config["LIVE_STREAM_SECONDS"])
+    checked = time.monotonic()
+    recheck = False
     yield f"retry: {int(app.config['LIVE_RETRY_MS'])}\n\n"
     while time.monotonic() < deadline:
-        with sessions() as session:
-            rows = list(session.scalars(
-                select(Activity).where(Activity.alliance_id == alliance_id, Activity.seq > after)
-                .order_by(Activity.seq).limit(BATCH)
-                .options(joinedload(Activity.actor), joinedload(Activity.entry).joinedload(Entry.partner),
-                         joinedload(Activity.entry).joinedload(Entry.category))))
-            # Checked after the read: each statement may see a newer snapshot (READ COMMITTED, SQLite
-            # autocommit reads), so a check before it could pass and the read then include events
-            # committed after the member was removed.
-            if not session.scalar(select(Membership.id).where(
-                    Membership.user_id == user_id, Membership.alliance_id == alliance_id)):
+        events = feed.since(alliance_id, after, recheck=recheck)
+        # Membership changes only through member.* events, so it is checked when one passes (after
+        # the read: a check before it could pass and the read then hold events committed after the
+        # removal), and once a heartbeat in any case.
+        if any(e.action.startswith("member.") for e in events) or time.monotonic() - checked >= heartbeat:
+            if not _is_member(sessions, user_id, alliance_id):
                 yield "event: revoked\ndata: {}\n\n"
                 return
-            messages = [_message(row) for row in rows]
-        for row, message in zip(rows, messages, strict=True):
-            after = row.seq
-            yield message
-        if len(rows) == BATCH:
+            checked = time.monotonic()
+        for event in events:
+            after = event.seq
+            yield event.message
+        if len(events) == BATCH:
+            recheck = False
             continue
-        if not broker.wait(alliance_id, after, timeout=heartbeat):
+        # A timeout re-reads the database: writes by processes that cannot notify (SQLite) or
+        # notifications lost while the listener reconnected still arrive, a heartbeat late.
+        recheck = not broker.wait(alliance_id, after, timeout=heartbeat)
+        if recheck:
             yield ": keep-alive\n\n"
+
+
+def _is_member(sessions, user_id: int, alliance_id: int) -> bool:
+    with sessions() as session:
+        return session.scalar(select(Membership.id).where(
+            Membership.user_id == user_id, Membership.alliance_id == alliance_id)) is not None
 
 
 def _message(row: Activity) -> str:
@@ -112,6 +119,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LIVE_RETRY_MS", 1000)
     broker = Broker()
     app.extensions["ledger.broker"] = broker
+    app.extensions["ledger.feed"] = Feed(app.extensions["ledger.sessions"], broker, _message)
     install(app.extensions["ledger.sessions"], broker)
     engine = app.extensions["ledger.engine"]
     if engine.dialect.name == "postgresql":
