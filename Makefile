@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser clean
+.PHONY: run test lint bench install browser spreadsheet clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,16 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+## LibreOffice (headless Calc) recalculates exported workbooks in the tests, installed only when missing
+spreadsheet:
+	@if ! command -v soffice >/dev/null 2>&1; then \
+	  echo "Installing Debian's libreoffice-calc-nogui for the spreadsheet tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
+	fi
+
 ## Install what the tests need, check style, run the whole suite
-test: install browser
+test: install browser spreadsheet
 	$(BIN)/ruff check ledger tests benchmarks migrations/env.py wsgi.py
 	$(BIN)/pytest
 

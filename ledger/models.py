@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.db import Base, UTCDateTime, Weight, utcnow
-from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide
+from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide, SignOffStatus
 
 # Field lengths, shared with the validation in services so the two never disagree.
 NAME_MAX = 120
@@ -242,6 +242,8 @@ class Entry(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.id"))
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
+    #: The import that created the entry, if it came from a spreadsheet.
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -276,3 +278,73 @@ class Activity(Base):
 
     actor: Mapped[User | None] = relationship()
     entry: Mapped[Entry | None] = relationship()
+
+
+class Period(Base):
+    """A closed accounting period: nothing may be recorded, reversed or imported with a date inside it.
+
+    Periods of an alliance follow each other without gaps: each starts the day after the previous
+    one ends (the first at the alliance's start), so "closed through D" is the latest end date.
+    """
+
+    __tablename__ = "periods"
+    __table_args__ = (
+        UniqueConstraint("alliance_id", "end_date"),
+        CheckConstraint("end_date >= start_date", name="period_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    closed_by: Mapped[User] = relationship()
+
+
+class SignOff(Base):
+    """A partner's sign-off or dispute of its statement for a period; the newest per partner counts."""
+
+    __tablename__ = "signoffs"
+    __table_args__ = (Index("ix_signoffs_period_partner", "period_id", "partner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    status: Mapped[SignOffStatus] = mapped_column(_enum(SignOffStatus, "signoff_status"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    period: Mapped[Period] = relationship()
+    partner: Mapped[Partner] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class ImportMapping(Base):
+    """How an alliance's spreadsheet columns map to entry fields, remembered for the next import (JSON)."""
+
+    __tablename__ = "import_mappings"
+
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), primary_key=True)
+    mapping: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportBatch(Base):
+    """One imported file; its SHA-256 makes importing the same file twice a no-op that says so."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (UniqueConstraint("alliance_id", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    row_count: Mapped[int] = mapped_column(Integer)
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    imported_by: Mapped[User] = relationship()

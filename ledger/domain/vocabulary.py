@@ -70,6 +70,13 @@ class MemberRole(StrEnum):
         return self.value.replace("_", " ")
 
 
+class SignOffStatus(StrEnum):
+    """A partner's answer to its statement for a closed period."""
+
+    SIGNED = "signed"
+    DISPUTED = "disputed"
+
+
 #: The case's categories, created with every new alliance.
 DEFAULT_CATEGORIES = (
     "production",

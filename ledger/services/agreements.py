@@ -35,6 +35,7 @@ from ledger.models import (
 from ledger.services.activity import log
 from ledger.services.alliances import parse_choice
 from ledger.services.lookups import category_of, date_in_term, partner_of
+from ledger.services.periods import check_open
 
 MAX_POOLS = 20
 NOTE_MAX = 1000
@@ -178,6 +179,8 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
     errors = FieldErrors()
     effective = errors.check("effective_from", date_in_term, alliance, raw.get("effective_from"),
                              "effective_from")
+    if effective is not None:
+        effective = errors.check("effective_from", check_open, session, alliance, effective, "effective_from")
     note = errors.check("note", clean_text, raw.get("note"), "note", max_len=NOTE_MAX, required=False)
     rules = errors.merge(parse_pools, session, alliance, raw.get("pools"))
     if effective and session.scalar(select(AgreementVersion.id).where(

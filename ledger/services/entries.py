@@ -25,6 +25,7 @@ from ledger.services.activity import log
 from ledger.services.agreements import find_pool
 from ledger.services.alliances import parse_choice
 from ledger.services.lookups import category_of, date_in_term, default_day, partner_of
+from ledger.services.periods import check_open
 
 RECORDABLE_KINDS = tuple(EntryKind)
 
@@ -41,6 +42,8 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     errors = FieldErrors()
     kind = errors.check("kind", parse_choice, EntryKind, raw.get("kind"), "kind", "kind of entry")
     day = errors.check("date", date_in_term, alliance, raw.get("date"))
+    if day is not None:
+        day = errors.check("date", check_open, session, alliance, day)
     partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
     amount = errors.check("amount", parse_amount, raw.get("amount"), alliance.currency)
     description = errors.check("description", clean_text, raw.get("description"), "description",
@@ -125,6 +128,8 @@ def reverse_entry(session: Session, actor: User, membership: Membership, entry: 
            else default_day(alliance, today))
     reason = errors.check("reason", clean_text, raw.get("reason"), "reason", max_len=200,
                           required=False)
+    if day is not None:
+        errors.check("date", check_open, session, alliance, day)
     errors.raise_if_any()
     description = f"Reversal of #{entry.id}: " + (reason or entry.description)
     reversal = Entry(
@@ -164,6 +169,7 @@ def record_settle_up(session: Session, actor: User, membership: Membership, tran
     alliance = membership.alliance
     raw_date = raw.get("date")
     day = date_in_term(alliance, raw_date) if raw_date not in (None, "") else default_day(alliance, today)
+    check_open(session, alliance, day)
     entries = []
     for t in transfers:
         entry = Entry(alliance_id=alliance.id, entry_date=day, partner_id=t.payer_id,
