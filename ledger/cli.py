@@ -79,5 +79,40 @@ def demo() -> None:
         click.echo(f"  {email:<{width}}  {role}")
 
 
+@ledger_cli.command("export")
+@click.argument("alliance_id", type=int)
+@click.option("--from", "date_from", help="First day (YYYY-MM-DD); default the start of the term.")
+@click.option("--to", "date_to", help="Last day (YYYY-MM-DD); default the end of the term.")
+@click.option("--month", help="A month instead of --from/--to (YYYY-MM).")
+@click.option("--quarter", help="A quarter instead of --from/--to (YYYY-Qn).")
+@click.option("--format", "fmt", default="xlsx", show_default=True, help="xlsx or csv.")
+def export(alliance_id: int, date_from: str | None, date_to: str | None, month: str | None, quarter: str | None,
+           fmt: str) -> None:
+    """Export an alliance's books for a period into exports/ (named by alliance, period and export time)."""
+    from pathlib import Path
+
+    from ledger.db import MAX_ID
+    from ledger.domain.errors import FieldErrors
+    from ledger.export.files import save_export
+    from ledger.export.period import parse_format, parse_period
+    from ledger.models import Alliance
+
+    session = get_session()
+    alliance = session.get(Alliance, alliance_id) if 0 < alliance_id <= MAX_ID else None
+    if alliance is None:
+        click.echo(f"error: no alliance #{alliance_id}", err=True)
+        raise SystemExit(1)
+    errors = FieldErrors()
+    choice = "month" if month else "quarter" if quarter else "range"
+    chosen = errors.merge(parse_period, alliance, {"period": choice, "month": month, "quarter": quarter,
+                                                   "from": date_from, "to": date_to})
+    fmt = errors.check("format", parse_format, fmt)
+    if errors:
+        _fail(InvalidInput(errors.errors))
+    directory = Path(current_app.config.get("EXPORT_DIR") or Path(current_app.root_path).parent / "exports")
+    path = save_export(session, alliance, chosen, fmt, directory)
+    click.echo(f"Wrote {path}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(ledger_cli)

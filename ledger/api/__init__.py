@@ -14,7 +14,7 @@ from ledger.extensions import csrf
 
 
 def init_app(app: Flask) -> None:
-    from ledger.api import alliances, auth, balances, entries, errors, meta  # noqa: F401 - they attach to bp
+    from ledger.api import alliances, auth, balances, entries, errors, exports, meta, periods  # noqa: F401 - attach to bp
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -375,6 +375,37 @@ PATHS = {
         "get": _get("get_balance", "Every partner's balance, for the whole ledger or a date range", "Balance",
                     400, 404, params=[_param("From"), _param("To")]),
     },
+    "/alliances/{alliance_id}/export": {
+        "parameters": [_param("AllianceId")],
+        "get": {
+            "operationId": "export",
+            "summary": "The ledger of a period as an .xlsx workbook (Summary with live formulas, Ledger, Splits, "
+                       "Allocation, Settlements, Activity) or as CSV; any member may export",
+            "parameters": [
+                _query("format", {"type": "string", "enum": ["xlsx", "csv"], "default": "xlsx"},
+                       "xlsx (default) or csv (the Ledger sheet's columns)."),
+                {**PARAMETERS["From"], "description": "First day of the period (inclusive); default the start "
+                                                      "of the term."},
+                {**PARAMETERS["To"], "description": "Last day of the period (inclusive); default the end of "
+                                                    "the term."},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file, as an attachment named after the alliance, the period and the "
+                                   "time of export.",
+                    "headers": {"Content-Disposition": {"description": "attachment; filename=...",
+                                                        "schema": {"type": "string"}}},
+                    "content": {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {"type": "string", "contentMediaType": "application/vnd.openxmlformats-"
+                                                                             "officedocument.spreadsheetml.sheet"}},
+                        "text/csv": {"schema": {"type": "string", "contentMediaType": "text/csv"}},
+                    },
+                },
+                **_errors(400, 404),
+            },
+        },
+    },
     "/alliances/{alliance_id}/settle-up": {
         "parameters": [_param("AllianceId")],
         "get": _get("get_settle_up", "The transfers that would bring every net of the whole ledger to zero",
@@ -410,3 +441,63 @@ DOCUMENT = {
 def document() -> dict:
     """A copy, so nobody can change the contract at run time by mutating what they were given."""
     return copy.deepcopy(DOCUMENT)
+
+
+# Closed periods and sign-offs (issue 4). Added to the same dicts DOCUMENT holds, so they are part of it.
+_SIGNOFF_STATUS = {"type": "string", "enum": ["signed", "disputed", "pending"],
+                   "description": "The partner's newest answer; pending while it has given none."}
+SCHEMAS.update({
+    "SignOff": obj({
+        "id": ID, "partner_id": ID, "status": {"type": "string", "enum": ["signed", "disputed"]},
+        "comment": STRING, "signed_by": STRING, "created_at": DATETIME,
+    }),
+    "PeriodPartner": obj({"partner_id": ID, "partner": STRING, "status": _SIGNOFF_STATUS,
+                          "signoff": nullable(ref("SignOff"))}),
+    "Period": obj({
+        "id": ID, "start_date": {**DATE, "description": "The day after the previous close, or the term's start."},
+        "end_date": DATE, "closed_by": STRING, "closed_at": DATETIME,
+        "partners": {"type": "array", "items": ref("PeriodPartner")},
+    }),
+    "PeriodList": obj({"closed_through": nullable(DATE), "periods": {"type": "array", "items": ref("Period")}}),
+    "PeriodInput": obj({
+        "end_date": {**DATE, "description": "After the last close, within the term, and before today."},
+    }, closed=False),
+    "Statement": obj({
+        "period_id": ID, "start_date": DATE, "end_date": DATE, "partner_id": ID, "partner": STRING,
+        "currency": STRING, "borne": ref("Money"), "cost_share": ref("Money"), "received": ref("Money"),
+        "return_share": ref("Money"), "net": ref("Money"), "status": _SIGNOFF_STATUS,
+        "entries": {"type": "array", "items": ref("Entry"),
+                    "description": "The partner's entries of the period, and settlements paid to it."},
+        "signoffs": {"type": "array", "items": ref("SignOff"), "description": "Every answer, newest first."},
+    }),
+    "SignOffInput": obj({
+        "partner_id": {**ref("IdInput"), "description": "Default: the caller's own partner."},
+        "status": {"type": "string", "enum": ["signed", "disputed"]},
+        "comment": {"type": "string", "description": "Required for a dispute."},
+    }, required=["status"], closed=False),
+})
+PARAMETERS["PeriodId"] = _path_id("period_id", "closed period")
+PATHS.update({
+    "/alliances/{alliance_id}/periods": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("list_periods", "Closed periods, oldest first, with every partner's sign-off status",
+                    "PeriodList", 404),
+        "post": _post("create_period", "Close the books through end_date (coordinator or accountant); entries, "
+                      "reversals, imports and agreement versions dated up to it are then refused",
+                      "PeriodInput", "Period", *WRITE_ERRORS, 409),
+    },
+    "/alliances/{alliance_id}/periods/{period_id}": {
+        "parameters": [_param("AllianceId"), _param("PeriodId")],
+        "get": _get("get_period", "One closed period with every partner's sign-off status", "Period", 404),
+    },
+    "/alliances/{alliance_id}/periods/{period_id}/statements/{partner_id}": {
+        "parameters": [_param("AllianceId"), _param("PeriodId"), _param("PartnerId")],
+        "get": _get("get_statement", "A partner's statement for a closed period (its members, coordinator, "
+                    "accountant, steering)", "Statement", 403, 404),
+    },
+    "/alliances/{alliance_id}/periods/{period_id}/signoffs": {
+        "parameters": [_param("AllianceId"), _param("PeriodId")],
+        "post": _post("create_signoff", "Sign off or dispute a partner's statement (that partner's members only); "
+                      "supersedes its previous answer", "SignOffInput", "SignOff", *WRITE_ERRORS),
+    },
+})

@@ -24,8 +24,8 @@ from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Entry, Membership, Par
 from ledger.services.activity import log
 from ledger.services.agreements import find_pool
 from ledger.services.alliances import parse_choice
-from ledger.services.lookups import category_of, date_in_term, default_day, partner_of
-from ledger.services.periods import check_open
+from ledger.services.lookups import category_of, date_in_term, partner_of
+from ledger.services.periods import check_open, open_day
 
 RECORDABLE_KINDS = tuple(EntryKind)
 
@@ -125,7 +125,7 @@ def reverse_entry(session: Session, actor: User, membership: Membership, entry: 
     errors = FieldErrors()
     raw_date = raw.get("date")
     day = (errors.check("date", date_in_term, alliance, raw_date) if raw_date not in (None, "")
-           else default_day(alliance, today))
+           else open_day(session, alliance, today))
     reason = errors.check("reason", clean_text, raw.get("reason"), "reason", max_len=200,
                           required=False)
     if day is not None:
@@ -168,7 +168,7 @@ def record_settle_up(session: Session, actor: User, membership: Membership, tran
                        "record it again.")
     alliance = membership.alliance
     raw_date = raw.get("date")
-    day = date_in_term(alliance, raw_date) if raw_date not in (None, "") else default_day(alliance, today)
+    day = date_in_term(alliance, raw_date) if raw_date not in (None, "") else open_day(session, alliance, today)
     check_open(session, alliance, day)
     entries = []
     for t in transfers:

@@ -28,3 +28,12 @@ def init_app(app: Flask) -> None:
     for module in (home, alliances, dashboard, balance, activity, ledger_page, entries, agreement, partners, members,
                    account):
         app.register_blueprint(module.bp)
+    from ledger.web import periods
+
+    app.register_blueprint(periods.bp)
+    from ledger.web import imports
+
+    app.register_blueprint(imports.bp)
+    from ledger.web import exports
+
+    app.register_blueprint(exports.bp)

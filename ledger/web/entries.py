@@ -15,6 +15,7 @@ from ledger.models import Entry, Membership
 from ledger.queries import partners_of, reversals_of
 from ledger.services.entries import record_entry, reverse_entry
 from ledger.services.lookups import default_day
+from ledger.services.periods import open_day
 from ledger.web.access import entry_or_404, membership_or_404
 from ledger.web.common import Choice, me, put_errors, today, unprocessable
 
@@ -41,7 +42,8 @@ class EntryForm(FlaskForm):
 
 
 class ReverseForm(FlaskForm):
-    date = StringField("Date of the reversal", widget=DateInput(), description="Leave empty for today.")
+    date = StringField("Date of the reversal", widget=DateInput(),
+                       description="Leave empty for today (or the first open day).")
     reason = StringField("Reason", description="Optional; shown in the reversal's description.")
 
 
@@ -107,7 +109,8 @@ def _render_detail(membership: Membership, entry: Entry, form: ReverseForm | Non
     reversed_by = reversals_of(get_session(), [entry.id]).get(entry.id)
     return render_template(
         "entries/detail.html", membership=membership, alliance=membership.alliance, section="ledger",
-        entry=entry, reversed_by=reversed_by, form=form or ReverseForm(formdata=None),
+        entry=entry, reversed_by=reversed_by,
+        form=form or ReverseForm(formdata=None, date=open_day(get_session(), membership.alliance, today()).isoformat()),
         may_reverse=_may_reverse(membership, entry, reversed_by)), status
 
 

@@ -1,0 +1,35 @@
+"""``GET /alliances/{id}/export``: the period's workbook or CSV, as a file download."""
+
+from __future__ import annotations
+
+from flask import request
+
+from ledger.api.auth import membership_or_404
+from ledger.api.blueprint import bp
+from ledger.api.errors import BadRequest
+from ledger.api.inputs import date_range
+from ledger.domain.errors import FieldErrors
+from ledger.export.files import download
+from ledger.export.period import ExportPeriod, parse_format
+from ledger.extensions import get_session
+
+
+@bp.get("/alliances/<id:alliance_id>/export")
+def export(alliance_id: int):
+    """Any member may export: the books are open to every partner, as the shared sheet was."""
+    alliance = membership_or_404(alliance_id).alliance
+    errors = FieldErrors()
+    fmt = errors.check("format", parse_format, request.args.get("format"))
+    start = end = None
+    try:
+        start, end = date_range()
+    except BadRequest as exc:
+        for field, message in exc.fields.items():
+            errors.add(field, message)
+    if errors:
+        raise BadRequest("Some query parameters are not valid.", errors.errors)
+    period = ExportPeriod(start or alliance.start_date, end or alliance.term_end)
+    if period.end < period.start:
+        raise BadRequest("Some query parameters are not valid.",
+                         {"to" if end else "from": "The period would end before it starts; give both from and to."})
+    return download(get_session(), alliance, period, fmt)

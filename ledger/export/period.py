@@ -1,0 +1,92 @@
+"""Which days an export covers: the whole term, a month, a quarter, or any date range.
+
+The browser form and the command line send ``period`` (term, month,
+quarter, range) with ``month`` (YYYY-MM), ``quarter`` (YYYY-Qn) or
+``from``/``to``; the API sends only ``from``/``to``. A bad value is an
+``InvalidInput`` at the field that holds it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from ledger.domain.errors import FieldErrors, InvalidInput
+from ledger.domain.text import parse_date
+from ledger.models import Alliance
+
+CHOICES = ("term", "month", "quarter", "range")
+FORMATS = ("xlsx", "csv")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+
+
+@dataclass(frozen=True)
+class ExportPeriod:
+    start: date
+    end: date
+
+    def label(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def parse_month(value: object, field: str = "month") -> ExportPeriod:
+    match = _MONTH.match(value.strip()) if isinstance(value, str) else None
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
+        raise InvalidInput.at(field, "Choose a month as YYYY-MM, e.g. 2020-05.")
+    year, month = int(match[1]), int(match[2])
+    return ExportPeriod(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+
+
+def parse_quarter(value: object, field: str = "quarter") -> ExportPeriod:
+    match = _QUARTER.match(value.strip()) if isinstance(value, str) else None
+    if not match or int(match[1]) < 1:
+        raise InvalidInput.at(field, "Choose a quarter as YYYY-Qn, e.g. 2020-Q2.")
+    year, quarter = int(match[1]), int(match[2])
+    last_month = quarter * 3
+    return ExportPeriod(date(year, last_month - 2, 1),
+                        date(year, last_month, calendar.monthrange(year, last_month)[1]))
+
+
+def date_range(alliance: Alliance, raw_from: object, raw_to: object) -> ExportPeriod:
+    """``from``/``to``, each defaulting to the term's end, in order."""
+    errors = FieldErrors()
+    start = errors.check("from", parse_date, raw_from, "from") if _given(raw_from) else alliance.start_date
+    end = errors.check("to", parse_date, raw_to, "to") if _given(raw_to) else alliance.term_end
+    if start and end and end < start:
+        errors.add("to", "The end of the period is before its start.")
+    errors.raise_if_any()
+    return ExportPeriod(start, end)
+
+
+def parse_period(alliance: Alliance, raw: dict) -> ExportPeriod:
+    choice = (raw.get("period") or "range").strip() if isinstance(raw.get("period") or "", str) else None
+    if choice not in CHOICES:
+        raise InvalidInput.at("period", "Choose the whole term, a month, a quarter or a date range.")
+    if choice == "term":
+        return ExportPeriod(alliance.start_date, alliance.term_end)
+    if choice == "month":
+        return parse_month(raw.get("month"))
+    if choice == "quarter":
+        return parse_quarter(raw.get("quarter"))
+    return date_range(alliance, raw.get("from"), raw.get("to"))
+
+
+def parse_format(value: object, field: str = "format") -> str:
+    text = (value or "xlsx").strip().lower() if isinstance(value or "", str) else None
+    if text not in FORMATS:
+        raise InvalidInput.at(field, "Choose xlsx or csv.")
+    return text
+
+
+def _given(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def file_name(alliance: Alliance, period: ExportPeriod, exported_at: datetime, fmt: str) -> str:
+    """``alliance-12-ppe-masks-2020_2020-04-01_2020-06-30_exported-20201001T101500Z.xlsx``: says what and when."""
+    slug = re.sub(r"[^a-z0-9]+", "-", alliance.name.lower()).strip("-")[:40] or "alliance"
+    stamp = exported_at.strftime("%Y%m%dT%H%M%SZ")
+    return f"alliance-{alliance.id}-{slug}_{period.start.isoformat()}_{period.end.isoformat()}_exported-{stamp}.{fmt}"

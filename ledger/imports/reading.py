@@ -1,0 +1,249 @@
+"""Reading an uploaded .xlsx or .csv into a header row and data rows, or refusing it in plain words.
+
+Everything a spreadsheet can throw at us (not a spreadsheet, empty, huge,
+formulas, merged cells, odd encodings, duplicate headers) becomes an
+:class:`ImportFileError` with a message for the person who uploaded it, never
+an exception page. Cells keep their spreadsheet types (dates stay dates,
+numbers stay numbers) so the row parser can convert them exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+#: Every row goes through record_entry (about 1.3 ms a row on SQLite, 2.7 ms on PostgreSQL, for the
+#: preview and again for the import), so a request stays well under a minute; a longer history is
+#: imported as several files (each one all or nothing).
+MAX_ROWS = 10_000
+#: Columns beyond this are refused (a sheet that wide is not an entry list).
+MAX_COLUMNS = 100
+#: The sheet taken from a workbook with several: the app's own export names it so.
+PREFERRED_SHEET = "Ledger"
+
+Cell = str | int | float | date | datetime | None
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; the message says why and what to do."""
+
+
+@dataclass
+class Sheet:
+    """The header names and the non-empty data rows (with their spreadsheet row numbers)."""
+
+    header: list[str]
+    rows: list[tuple[int, list[Cell]]]
+    notes: list[str] = field(default_factory=list)
+    sheet_name: str = ""
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 26 -> AA: how people name spreadsheet columns."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_upload(filename: str, data: bytes) -> Sheet:
+    """Dispatch on the file name's extension; refuse anything that is not .xlsx or .csv."""
+    name = (filename or "").lower()
+    if not data:
+        raise ImportFileError("The file is empty.")
+    if name.endswith(".xlsx") or name.endswith(".xlsm"):
+        return _read_xlsx(data)
+    if name.endswith(".csv") or name.endswith(".txt"):
+        return _read_csv(data)
+    if name.endswith(".xls") or name.endswith(".ods") or name.endswith(".numbers"):
+        raise ImportFileError("This spreadsheet format cannot be read: save it as Excel workbook (.xlsx) or "
+                              "CSV and upload that.")
+    raise ImportFileError("Upload an Excel workbook (.xlsx) or a CSV file (.csv).")
+
+
+# --- CSV -------------------------------------------------------------------------------------------------
+
+def decode_text(data: bytes) -> tuple[str, list[str]]:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 / Latin-1 with a note to check accents."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError:
+            raise ImportFileError("The file says it is UTF-16 text but is not; save it as CSV UTF-8.") from None
+    if b"\x00" in data:
+        raise ImportFileError("This is not a CSV text file (it contains binary data). Upload a .csv or .xlsx.")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    for encoding, label in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text, [f"The file is not UTF-8; it was read as {label}. Check that accented letters look right "
+                      f"below (or save it as \"CSV UTF-8\" and upload again)."]
+    raise ImportFileError("The file's text encoding could not be read; save it as \"CSV UTF-8\".")  # pragma: no cover
+
+
+def _read_csv(data: bytes) -> Sheet:
+    text, notes = decode_text(data)
+    sample = text[:20_000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Cell]]] = []
+    try:
+        for number, record in enumerate(reader, start=1):
+            cells: list[Cell] = [_unescape(c) for c in record]
+            if header is None:
+                if all(not str(c).strip() for c in cells):
+                    continue
+                header = _header(cells, number)
+                continue
+            if all(c is None or not str(c).strip() for c in cells):
+                continue
+            _check_row_count(len(rows))
+            rows.append((number, [c if c != "" else None for c in cells]))
+    except csv.Error as exc:
+        raise ImportFileError(f"The CSV file could not be read ({exc}); save it again as CSV.") from None
+    return _finish(header, rows, notes, "")
+
+
+def _unescape(text: str) -> str:
+    """Drop the apostrophe exports put before text starting with = + - @ (formula-injection guard)."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
+
+
+# --- XLSX ------------------------------------------------------------------------------------------------
+
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b")
+
+
+def _read_xlsx(data: bytes) -> Sheet:
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ImportFileError("This is not an Excel workbook (.xlsx); it may be an old .xls or another file "
+                              "renamed. Save it as .xlsx or CSV and upload again.")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for broken archives: all mean "cannot read"
+        raise ImportFileError(f"This Excel file could not be opened ({type(exc).__name__}); save it again as "
+                              f".xlsx and upload that.") from None
+    try:
+        names = book.sheetnames
+        if not names:
+            raise ImportFileError("The workbook has no sheets.")
+        name = PREFERRED_SHEET if PREFERRED_SHEET in names else names[0]
+        sheet = book[name]
+        notes = []
+        if len(names) > 1:
+            notes.append(f"The workbook has {len(names)} sheets; the sheet \u201c{name}\u201d was read.")
+        _refuse_merged(book, sheet, name)
+        return _sheet_rows(sheet, name, notes)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a corrupt sheet part surfaces while streaming rows
+        raise ImportFileError(f"This Excel file could not be read ({type(exc).__name__}); save it again as "
+                              f".xlsx and upload that.") from None
+    finally:
+        book.close()
+
+
+def _refuse_merged(book, sheet, name: str) -> None:
+    """read_only worksheets do not expose merged ranges, so look for them in the sheet's XML."""
+    path = getattr(sheet, "_worksheet_path", None)
+    archive = getattr(book, "_archive", None)
+    if not path or archive is None:
+        return
+    tail = b""
+    with archive.open(path) as stream:
+        while chunk := stream.read(1 << 16):
+            if _MERGE.search(tail + chunk):
+                raise ImportFileError(f"The sheet \u201c{name}\u201d has merged cells. Unmerge them (every row "
+                                      f"needs its own date, partner, amount ...) and upload again.")
+            tail = chunk[-32:]
+
+
+def _sheet_rows(sheet, name: str, notes: list[str]) -> Sheet:
+    header: list[str] | None = None
+    rows: list[tuple[int, list[Cell]]] = []
+    for number, record in enumerate(sheet.iter_rows(), start=1):
+        cells: list[Cell] = []
+        for index, cell in enumerate(record):
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")
+                                                           and getattr(cell, "data_type", None) != "s"):
+                raise ImportFileError(
+                    f"Cell {column_letter(index)}{number} of sheet \u201c{name}\u201d holds a formula "
+                    f"({str(value)[:40]}). Imports take values only, because a formula's stored result may be "
+                    f"stale: copy the sheet and use Paste special \u2192 Values only, then upload again.")
+            if isinstance(value, str):
+                value = _unescape(value)
+                if not value.strip():
+                    value = None
+            cells.append(value)
+        if all(c is None for c in cells):
+            continue
+        if header is None:
+            header = _header(cells, number)
+            continue
+        _check_row_count(len(rows))
+        rows.append((number, cells))
+    return _finish(header, rows, notes, name)
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+def _check_row_count(count: int) -> None:
+    if count >= MAX_ROWS:
+        raise ImportFileError(f"The sheet has more than {MAX_ROWS:,} rows; split it into smaller files.")
+
+
+def _header(cells: list[Cell], number: int) -> list[str]:
+    names = [("" if c is None else str(c)).strip() for c in cells]
+    while names and not names[-1]:
+        names.pop()
+    if len(names) > MAX_COLUMNS:
+        raise ImportFileError(f"The header row (row {number}) has {len(names)} columns; at most {MAX_COLUMNS} "
+                              f"can be imported.")
+    seen: dict[str, int] = {}
+    for index, label in enumerate(names):
+        if not label:
+            names[index] = f"Column {column_letter(index)}"
+            continue
+        key = label.casefold()
+        if key in seen:
+            raise ImportFileError(
+                f"The header row names \u201c{label}\u201d twice (columns {column_letter(seen[key])} and "
+                f"{column_letter(index)}); give every column its own name and upload again.")
+        seen[key] = index
+    return names
+
+
+def _finish(header: list[str] | None, rows: list[tuple[int, list[Cell]]], notes: list[str], name: str) -> Sheet:
+    if header is None:
+        raise ImportFileError("The sheet is empty: it has no header row and no entries.")
+    if not rows:
+        raise ImportFileError("The sheet has a header row but no entries below it.")
+    width = len(header)
+    for number, cells in rows:
+        if any(c not in (None, "") for c in cells[width:]):
+            raise ImportFileError(f"Row {number} has values beyond the last named column "
+                                  f"({column_letter(width - 1)}); give that column a header.")
+        del cells[width:]
+        cells.extend([None] * (width - len(cells)))
+    return Sheet(header, rows, notes, name)

@@ -1,0 +1,112 @@
+"""The read side of closed periods: the periods, who signed what, and one partner's statement.
+
+A statement's figures come from :func:`ledger.queries.balance_sheet` over the
+period's dates, so they are by construction the numbers the balance page
+shows for that range; its entries are the partner's own and those paid to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ledger.domain.balances import PartnerBalance
+from ledger.domain.vocabulary import MemberRole, SignOffStatus
+from ledger.models import Alliance, Entry, Membership, Partner, Period, SignOff
+from ledger.queries import BalanceSheet, balance_sheet, partners_of, reversals_of, row_in
+
+PENDING = "pending"
+
+
+def periods_of(session: Session, alliance: Alliance) -> list[Period]:
+    return list(session.scalars(select(Period).where(Period.alliance_id == alliance.id)
+                                .options(joinedload(Period.closed_by)).order_by(Period.end_date)))
+
+
+def period_in(session: Session, alliance: Alliance, period_id: int) -> Period | None:
+    return row_in(session, Period, alliance, period_id)
+
+
+def signoff_history(session: Session, period: Period, partner: Partner | None = None) -> list[SignOff]:
+    """Every answer given for the period (of one partner, if named), newest first."""
+    stmt = (select(SignOff).where(SignOff.period_id == period.id)
+            .options(joinedload(SignOff.user), joinedload(SignOff.partner)).order_by(SignOff.id.desc()))
+    if partner is not None:
+        stmt = stmt.where(SignOff.partner_id == partner.id)
+    return list(session.scalars(stmt))
+
+
+@dataclass
+class SignOffGrid:
+    """Periods x partners: the answer that counts (the newest) for each, or none yet."""
+
+    periods: list[Period]
+    partners: list[Partner]
+    current: dict[tuple[int, int], SignOff]
+
+    def answer(self, period: Period, partner: Partner) -> SignOff | None:
+        return self.current.get((period.id, partner.id))
+
+    def status(self, period: Period, partner: Partner) -> str:
+        answer = self.answer(period, partner)
+        return answer.status.value if answer else PENDING
+
+
+def signoff_grid(session: Session, alliance: Alliance) -> SignOffGrid:
+    periods = periods_of(session, alliance)
+    current: dict[tuple[int, int], SignOff] = {}
+    if periods:
+        rows = session.scalars(
+            select(SignOff).join(Period, Period.id == SignOff.period_id).where(Period.alliance_id == alliance.id)
+            .options(joinedload(SignOff.user)).order_by(SignOff.id))
+        for row in rows:  # ascending ids: the newest answer of each partner is the one left standing
+            current[(row.period_id, row.partner_id)] = row
+    return SignOffGrid(periods, partners_of(session, alliance), current)
+
+
+def may_view_statement(membership: Membership, partner: Partner) -> bool:
+    """The partner's own members, and the roles that look after the books of all partners."""
+    if membership.role is MemberRole.PARTNER_MEMBER:
+        return membership.partner_id == partner.id
+    return True
+
+
+@dataclass
+class Statement:
+    period: Period
+    partner: Partner
+    sheet: BalanceSheet
+    entries: list[Entry]
+    reversed_by: dict[int, int]
+    history: list[SignOff]
+
+    @property
+    def figures(self) -> PartnerBalance:
+        return self.sheet.row(self.partner.id)
+
+    @property
+    def current(self) -> SignOff | None:
+        return self.history[0] if self.history else None
+
+    @property
+    def status(self) -> str:
+        return self.current.status.value if self.current else PENDING
+
+    @property
+    def signed(self) -> bool:
+        return self.current is not None and self.current.status is SignOffStatus.SIGNED
+
+
+def statement(session: Session, alliance: Alliance, period: Period, partner: Partner) -> Statement:
+    sheet = balance_sheet(session, alliance, period.start_date, period.end_date)
+    entries = list(session.scalars(
+        select(Entry).where(Entry.alliance_id == alliance.id, Entry.entry_date >= period.start_date,
+                            Entry.entry_date <= period.end_date,
+                            (Entry.partner_id == partner.id) | (Entry.counterparty_id == partner.id))
+        .options(joinedload(Entry.partner), joinedload(Entry.counterparty), joinedload(Entry.category),
+                 joinedload(Entry.pool), joinedload(Entry.recorded_by))
+        .order_by(Entry.entry_date, Entry.id)))
+    return Statement(period, partner, sheet, entries, reversals_of(session, [e.id for e in entries]),
+                     signoff_history(session, period, partner))

@@ -1,0 +1,104 @@
+"""Closing periods, statements and sign-offs through the pages; the dashboard's sign-off panel."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from ledger.models import Membership, Period, User
+from ledger.services.periods import close_period
+from tests.builders import TODAY, record
+from tests.e2e.test_web_entries import entry_form, error_at
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """The pages' today, pinned inside the case's term (2020), as the builders' TODAY."""
+    from ledger.web import entries, periods
+
+    monkeypatch.setattr(periods, "today", lambda: TODAY)
+    monkeypatch.setattr(entries, "today", lambda: TODAY)
+
+
+def closed_april(session, case) -> Period:
+    user = session.get(User, case.users["accountant"].id)
+    membership = session.get(Membership, case.memberships["accountant"].id)
+    period = close_period(session, user, membership, {"end_date": "2020-04-30"}, today=TODAY)
+    session.commit()
+    return period
+
+
+def test_an_accountant_closes_a_month_from_the_form(client, auth, case, session):
+    auth.login("accountant")
+    page = client.get(f"/a/{case.alliance.id}/periods").get_data(as_text=True)
+    assert 'value="2020-04-30"' in page  # the end of the first open month is offered
+    response = client.post(f"/a/{case.alliance.id}/periods", data={"end_date": "2020-04-30"})
+    assert response.status_code == 302
+    session.rollback()
+    assert session.scalars(select(Period.end_date)).all() == [date(2020, 4, 30)]
+    response = client.post(f"/a/{case.alliance.id}/periods", data={"end_date": "2020-04-10"})
+    assert response.status_code == 422
+    assert "already closed through 2020-04-30" in error_at(response.get_data(as_text=True), "end_date")
+
+
+def test_a_partner_member_cannot_close(client, auth, case):
+    auth.login("alpha")
+    assert "close-form" not in client.get(f"/a/{case.alliance.id}/periods").get_data(as_text=True)
+    assert client.post(f"/a/{case.alliance.id}/periods", data={"end_date": "2020-04-30"}).status_code == 403
+
+
+def test_an_entry_dated_in_a_closed_period_is_refused_at_the_date_field(client, auth, case, session):
+    closed_april(session, case)
+    auth.login("alpha")
+    response = client.post(f"/a/{case.alliance.id}/entries/new", data=entry_form(case, date="2020-04-20"))
+    assert response.status_code == 422
+    assert "closed through 2020-04-30" in error_at(response.get_data(as_text=True), "date")
+
+
+def test_the_reversal_form_defaults_to_an_open_day(client, auth, case, session):
+    entry = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
+                   date="2020-04-03")
+    session.commit()
+    closed_april(session, case)
+    auth.login("alpha")
+    page = client.get(f"/a/{case.alliance.id}/entries/{entry.id}").get_data(as_text=True)
+    assert 'value="2020-06-30"' in page
+    response = client.post(f"/a/{case.alliance.id}/entries/{entry.id}/reverse", data={"date": "2020-04-30"})
+    assert response.status_code == 422
+    assert "closed period" in error_at(response.get_data(as_text=True), "date")
+
+
+def test_statement_sign_dispute_and_dashboard_panel(client, auth, case, session):
+    record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="123.45",
+           date="2020-04-03")
+    session.commit()
+    period = closed_april(session, case)
+    url = f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid('Alpha')}"
+    auth.login("alpha")
+    page = client.get(url).get_data(as_text=True)
+    assert "123.45" in page
+    assert "signoff-form" in page
+    response = client.post(url, data={"status": "disputed", "comment": ""})
+    assert response.status_code == 422
+    assert "needs a comment" in error_at(response.get_data(as_text=True), "comment")
+    assert client.post(url, data={"status": "disputed", "comment": "Missing invoice"}).status_code == 302
+    assert client.post(url, data={"status": "signed", "comment": ""}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Missing invoice" in page
+    assert "superseded" in page
+    dashboard = client.get(f"/a/{case.alliance.id}/").get_data(as_text=True)
+    assert 'id="signoff-panel"' in dashboard
+    assert 'data-partner="Alpha" data-status="signed"' in dashboard
+    assert 'data-partner="Beta" data-status="pending"' in dashboard
+    # Beta may neither read Alpha's statement nor sign it; the accountant reads it but cannot sign.
+    auth.logout()
+    auth.login("beta")
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={"status": "signed"}).status_code == 403
+    auth.logout()
+    auth.login("accountant")
+    page = client.get(url).get_data(as_text=True)
+    assert "signoff-form" not in page
+    assert client.post(url, data={"status": "signed"}).status_code == 403

@@ -1,0 +1,181 @@
+"""Reading uploads and parsing rows: every kind of garbage gets a plain message, and numbers stay exact.
+
+Spreadsheet cells hold naive datetimes (no time zones), so these tests build naive ones on purpose.
+"""
+
+# ruff: noqa: DTZ001
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from ledger.domain.errors import InvalidInput
+from ledger.imports import mapping
+from ledger.imports.reading import MAX_ROWS, ImportFileError, read_upload
+from ledger.imports.rows import amount_cents, date_cell, parse_row
+from tests.import_files import HEADER, csv_bytes, xlsx_bytes
+
+ROW = ["2020-05-04", "Alpha", "cost", "production", "1234.56", "Blades"]
+
+
+def refused(name: str, data: bytes) -> str:
+    with pytest.raises(ImportFileError) as info:
+        read_upload(name, data)
+    return str(info.value)
+
+
+def test_csv_and_xlsx_read_to_the_same_rows():
+    from_csv = read_upload("a.csv", csv_bytes([ROW]))
+    from_xlsx = read_upload("a.xlsx", xlsx_bytes([[date(2020, 5, 4), "Alpha", "cost", "production", 1234.56,
+                                                  "Blades"]]))
+    assert from_csv.header == from_xlsx.header == HEADER
+    assert from_csv.rows == [(2, ROW)]
+    assert from_xlsx.rows[0][1][0] == datetime(2020, 5, 4)  # a real date cell, not text
+
+
+def test_semicolon_csv_and_encodings():
+    sheet = read_upload("a.csv", csv_bytes([["2020-05-04", "Alpha", "cost", "production", "1.234,56", "Caffè"]],
+                                           delimiter=";", encoding="cp1252"))
+    assert sheet.rows[0][1][4] == "1.234,56"
+    assert sheet.rows[0][1][5] == "Caffè"
+    assert "Windows-1252" in sheet.notes[0]
+    bom = read_upload("a.csv", b"\xef\xbb\xbf" + csv_bytes([ROW]))
+    assert bom.header[0] == "Date"
+    assert not bom.notes
+    utf16 = read_upload("a.csv", csv_bytes([ROW], encoding="utf-16"))
+    assert utf16.rows[0][1] == ROW
+
+
+def test_empty_rows_are_skipped_and_row_numbers_kept():
+    sheet = read_upload("a.csv", csv_bytes([ROW, ["", "", "", "", "", ""], ROW]))
+    assert [n for n, _ in sheet.rows] == [2, 4]
+    xl = read_upload("a.xlsx", xlsx_bytes([ROW, [None] * 6, ROW]))
+    assert [n for n, _ in xl.rows] == [2, 4]
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("a.csv", b"", "empty"),
+    ("a.xlsx", b"", "empty"),
+    ("a.pdf", b"%PDF-1.4", ".xlsx"),
+    ("a.xls", b"\xd0\xcf\x11\xe0", "save it as"),
+    ("a.xlsx", b"just text, not a zip", "not an Excel workbook"),
+    ("a.xlsx", b"PK\x03\x04garbage" + b"\x00" * 100, "not an Excel workbook"),
+    ("a.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+    ("a.csv", b"\n\n,,,\n", "empty"),
+    ("a.csv", csv_bytes([]), "header row but no entries"),
+    ("a.csv", csv_bytes([ROW], header=["Date", "Amount", "amount"]), "names \u201camount\u201d twice"),
+])
+def test_garbage_files_are_refused_in_plain_words(name, data, words):
+    assert words in refused(name, data)
+
+
+def test_xlsx_header_only_duplicate_headers_and_empty_sheet():
+    assert "no entries" in refused("a.xlsx", xlsx_bytes([]))
+    assert "empty" in refused("a.xlsx", xlsx_bytes([], header=None))
+    assert "twice" in refused("a.xlsx", xlsx_bytes([ROW], header=["Date", "Date"]))
+
+
+def test_a_zip_that_is_not_a_workbook():
+    import io
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("hello.txt", "hi")
+    assert "could not be opened" in refused("a.xlsx", out.getvalue())
+
+
+def test_formulas_are_refused_with_the_cell_named():
+    def formula(ws):
+        ws["E2"] = "=1000+234.56"
+    message = refused("a.xlsx", xlsx_bytes([ROW], sheet=formula))
+    assert "E2" in message
+    assert "formula" in message
+    assert "Values only" in message
+
+
+def test_merged_cells_are_refused():
+    def merge(ws):
+        ws.merge_cells("B2:B3")
+    assert "merged cells" in refused("a.xlsx", xlsx_bytes([ROW, ROW], sheet=merge))
+
+
+def test_a_huge_sheet_is_refused():
+    data = csv_bytes([ROW] * (MAX_ROWS + 1))
+    assert f"more than {MAX_ROWS:,} rows" in refused("a.csv", data)
+    assert len(read_upload("a.csv", csv_bytes([ROW] * MAX_ROWS)).rows) == MAX_ROWS
+
+
+def test_values_beyond_the_header_are_refused():
+    assert "beyond the last named column" in refused("a.csv", csv_bytes([[*ROW, "stray"]]))
+
+
+def test_formula_escaped_text_from_an_export_is_unescaped():
+    sheet = read_upload("a.csv", csv_bytes([["2020-05-04", "Alpha", "cost", "production", "'-12.50", "'=SUM(A1)"]]))
+    assert sheet.rows[0][1][4:] == ["-12.50", "=SUM(A1)"]
+
+
+def test_excel_numbers_convert_exactly():
+    assert amount_cents(1234.56, "EUR") == 123456
+    with pytest.raises(InvalidInput, match="more than 2 decimals"):
+        amount_cents(0.1 + 0.2, "EUR")
+    with pytest.raises(InvalidInput, match="more than 2 decimals"):
+        amount_cents(12.345, "EUR")
+    assert amount_cents(1e-2, "EUR") == 1
+    assert amount_cents(-5.5, "EUR") == -550
+    assert amount_cents(7, "JPY") == 7
+    assert amount_cents("1.234,56", "EUR") == 123456
+    with pytest.raises(InvalidInput):
+        amount_cents(float("nan"), "EUR")
+    with pytest.raises(InvalidInput):
+        amount_cents(1e300, "EUR")
+    with pytest.raises(InvalidInput):
+        amount_cents(datetime(2020, 1, 1), "EUR")
+
+
+def test_date_cells():
+    assert date_cell(datetime(2020, 5, 4)) == date(2020, 5, 4)
+    assert date_cell("2020-05-04 00:00:00") == "2020-05-04"
+    with pytest.raises(InvalidInput, match="time of day"):
+        date_cell(datetime(2020, 5, 4, 13, 30))
+    with pytest.raises(InvalidInput, match="not a date"):
+        date_cell(43950.0)
+
+
+def test_mapping_is_guessed_and_remembered_by_name():
+    header = ["Data", "Socio", "Tipo", "Categoria", "Importo", "Descrizione", "Note"]
+    guessed = mapping.guess(header)
+    assert guessed == {"date": "Data", "partner": "Socio", "kind": "Tipo", "category": "Categoria",
+                       "amount": "Importo", "description": "Descrizione"}
+    remembered = {**guessed, "description": "Note", "kind": ""}
+    again = mapping.guess(header, remembered)
+    assert again["description"] == "Note"
+    assert "kind" not in again
+    _names, columns = mapping.resolve({**guessed, "kind": ""}, header)
+    assert columns == {"date": 0, "partner": 1, "category": 3, "amount": 4, "description": 5}
+    with pytest.raises(InvalidInput) as info:
+        mapping.resolve({"date": "Data", "amount": "Data", "partner": "Nope"}, header)
+    assert set(info.value.errors) >= {"amount", "partner", "description"}
+
+
+def test_sign_mode_and_reversal_rows():
+    partners = {"alpha": (1, "Alpha")}
+    categories = {"production": (5, "production")}
+    columns = {"date": 0, "partner": 1, "category": 2, "amount": 3, "description": 4}
+    cost = parse_row(2, ["2020-05-04", "alpha", "Production", "-10", "x"], columns, "EUR", partners, categories)
+    assert cost.raw["kind"] == "cost"
+    assert cost.raw["amount"] == "10.00"
+    assert cost.raw["partner_id"] == 1
+    revenue = parse_row(3, ["2020-05-04", "Alpha", "production", "10", "x"], columns, "EUR", partners, categories)
+    assert revenue.raw["kind"] == "revenue"
+    with_kind = {**columns, "kind": 5, "entry_id": 6}
+    reversal = parse_row(4, ["2020-05-04", "Alpha", "production", "-10", "Reversal of #7: typo", "cost", "8"],
+                         with_kind, "EUR", partners, categories)
+    assert reversal.reverses == 7
+    assert reversal.reason == "typo"
+    assert not reversal.errors
+    bare = parse_row(5, ["2020-05-04", "Gamma", "production", "-10", "x", "cost", "9"], with_kind, "EUR",
+                     partners, categories)
+    assert "correction" in bare.errors["amount"]
+    assert "No partner named" in bare.errors["partner_id"]
