@@ -20,12 +20,7 @@ def export(alliance_id: int):
     alliance = membership_or_404(alliance_id).alliance
     errors = FieldErrors()
     fmt = errors.check("format", parse_format, request.args.get("format"))
-    start = end = None
-    try:
-        start, end = date_range()
-    except BadRequest as exc:
-        for field, message in exc.fields.items():
-            errors.add(field, message)
+    start, end = date_range(errors)
     if errors:
         raise BadRequest("Some query parameters are not valid.", errors.errors)
     period = ExportPeriod(start or alliance.start_date, end or alliance.term_end)

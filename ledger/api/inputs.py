@@ -55,14 +55,19 @@ def _query(name: str) -> str | None:
     return None if value is None or value.strip() == "" else value
 
 
-def date_range() -> tuple[date | None, date | None]:
-    """``from`` and ``to`` query parameters, both optional, in order."""
-    errors = FieldErrors()
-    start = errors.check("from", parse_date, _query("from"), "from") if _query("from") else None
-    end = errors.check("to", parse_date, _query("to"), "to") if _query("to") else None
+def date_range(errors: FieldErrors | None = None) -> tuple[date | None, date | None]:
+    """``from`` and ``to`` query parameters, both optional, in order.
+
+    Given the caller's ``errors``, problems join its other field errors (one 400 naming them all);
+    without, they are a 400 at once.
+    """
+    collected = errors if errors is not None else FieldErrors()
+    start = collected.check("from", parse_date, _query("from"), "from") if _query("from") else None
+    end = collected.check("to", parse_date, _query("to"), "to") if _query("to") else None
     if start and end and end < start:
-        errors.add("to", "The end of the range must be on or after its start.")
-    _raise_bad(errors)
+        collected.add("to", "The end of the range must be on or after its start.")
+    if errors is None:
+        _raise_bad(collected)
     return start, end
 
 
@@ -83,12 +88,7 @@ def ledger_query(session: Session, alliance: Alliance) -> PageRequest:
         category = errors.check("category_id", category_of, session, alliance, _query("category_id"))
     if _query("kind"):
         kind = errors.check("kind", parse_choice, EntryKind, _query("kind"), "kind", "kind of entry")
-    start = end = None
-    try:
-        start, end = date_range()
-    except BadRequest as exc:
-        for field, message in exc.fields.items():
-            errors.add(field, message)
+    start, end = date_range(errors)
     limit = errors.check("limit", parse_limit, _query("limit"))
     before = errors.check("cursor", decode_cursor, _query("cursor")) if _query("cursor") else None
     _raise_bad(errors)
