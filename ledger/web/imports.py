@@ -216,9 +216,6 @@ def run(alliance_id: int, sha: str):
     except service.ImportRefused as exc:
         session.rollback()
         return _preview_page(membership, sheet, sha, filename, names, exc.result, 422, refused=True)
-    except Exception:
-        session.rollback()
-        raise
     session.commit()
     _staged(alliance_id, sha).unlink(missing_ok=True)
     flash(f"Imported {result.created} entries from {filename}.", "success")
