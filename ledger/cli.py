@@ -114,5 +114,30 @@ def export(alliance_id: int, date_from: str | None, date_to: str | None, month: 
     click.echo(f"Wrote {path}")
 
 
+@ledger_cli.command("open-checkpoints")
+def open_checkpoints() -> None:
+    """Open every checkpoint whose date has come, freezing its figures (run daily, e.g. from cron).
+
+    Pages open a due checkpoint on the first look anyway; this makes the freeze happen on the day itself
+    even if nobody looks.
+    """
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from ledger.models import Alliance
+    from ledger.services.checkpoints import open_due
+
+    session = get_session()
+    today = date.today()  # noqa: DTZ011 - the alliances' calendar day, as in the pages
+    opened = 0
+    for alliance in session.scalars(select(Alliance).order_by(Alliance.id)).all():
+        for checkpoint in open_due(session, alliance, today):
+            opened += 1
+            click.echo(f"Opened \u201c{checkpoint.label}\u201d of {alliance.name}, as of {checkpoint.as_of}")
+        session.commit()
+    click.echo(f"{opened} checkpoint{'s' if opened != 1 else ''} opened.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(ledger_cli)

@@ -76,6 +76,12 @@ class Weight(TypeDecorator[Decimal]):
         return weight.quantize(Decimal(1)) if weight == weight.to_integral_value() else weight.normalize()
 
 
+class Quantity(Weight):
+    """A target value or measurement (masks, euros, euros per mask) kept exactly to 4 decimals, like a weight."""
+
+    cache_ok = True
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -12,6 +12,14 @@ ramp towards 2,000,000 masks a month, prices fall as imports come back, a
 promised public incentive never arrives (its entry is reversed), a regional
 grant does, and the partners square up at the three-month review. Amounts
 vary by a seeded random generator, so every machine gets the same ledger.
+
+The value lifecycle follows the case too: a charter with the partners'
+expectations and commitments and four targets, monthly measurements, and the
+reviews after 3 and 9 months. At 3 months the steering group renews (the
+term gains a quarter for the late start); at 9 months the partners' worries
+about dependency and value distribution show in their assessments, the
+protagonists' steering members disagree, and the decision is left for the
+demo user to record.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from ledger.domain.money import parse_amount, to_decimal_string
 from ledger.domain.vocabulary import MemberRole
-from ledger.models import Alliance, Category, Entry, Membership, Partner, User
+from ledger.models import Alliance, Category, Checkpoint, Entry, Membership, Partner, User
 from ledger.queries import balance_sheet
 from ledger.services import agreements, alliances, entries, users
 
@@ -47,6 +55,8 @@ PEOPLE = (
     ("omega", "Sara Moretti", MemberRole.PARTNER_MEMBER, "Omega"),
     ("accountant", "Luca Galli", MemberRole.ACCOUNTANT, None),
     ("steering", "Chiara Fontana", MemberRole.STEERING_MEMBER, None),
+    ("board-alpha", "Roberto Greco", MemberRole.STEERING_MEMBER, "Alpha"),
+    ("board-beta", "Anna Marino", MemberRole.STEERING_MEMBER, "Beta"),
 )
 
 #: (name, role in the alliance, type). Alpha certifies the product (conformity tests), Gamma sells
@@ -103,7 +113,7 @@ def logins() -> list[tuple[str, str]]:
     """The demo log-ins (all with :data:`DEMO_PASSWORD`), as the command line prints them."""
     result = []
     for key, _name, role, partner in PEOPLE:
-        text = f"partner member for {partner}" if partner else role.label
+        text = f"{role.label} for {partner}" if partner else role.label
         if role is MemberRole.COORDINATOR:
             text += " (regional business association)"
         result.append((f"{key}@{DOMAIN}", text))
@@ -153,6 +163,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
              "shares": shares}]})
     categories = {c.name: c for c in session.scalars(select(Category).where(Category.alliance_id == alliance.id))}
     _replay(session, alliance, members, partners, categories, plan())
+    _lifecycle(session, alliance, members, partners)
     return True, logins()
 
 
@@ -426,3 +437,129 @@ def _payments_to_suppliers(steps: list[Step]) -> list[Step]:
                                          f"SEPA-{partner[0]}-{month:02d}"))
             paid_until = REVIEW_SETTLE_UP if month == 7 else date.fromordinal(cutoff.toordinal() - 1)
     return payments
+
+
+# --- The value lifecycle: charter, targets, measurements and the reviews ---------------------------------
+
+OBJECTIVE = ("Turn two idle production sites into a certified supply of surgical masks for the region's hospitals "
+             "within six weeks, reach 2,000,000 masks a month, and sell at cost plus a margin that repays "
+             "Beta's machinery within the term.")
+COMMITMENTS = {
+    "Alpha": ("Its half of the returns; a certified product line it can keep selling after the emergency.",
+              "Cutting and rewinding of the fabric, the CE certification file and conformity tests, sales and "
+              "customer contracts."),
+    "Beta": ("Its half of the returns; its machinery paid back within the term.",
+             "Two mask-making lines bought for the alliance, the production flows, two shifts of operators."),
+    "Gamma": ("Steady orders for its non-woven fabric, paid monthly; access to the health-care market.",
+              "Multi-layer SMS fabric rolls at agreed prices, priority over other customers."),
+    "Omega": ("Distribution fees for each delivery; new customers among care homes.",
+              "Medical-device distribution to hospitals and care homes, its warehouse and its vans."),
+}
+#: (name, unit, period, direction, combine, value, who measures)
+TARGETS = (
+    ("Masks produced", "masks", "month", "at_least", "sum", "2000000", "beta"),
+    ("Masks delivered to hospitals and care homes", "masks", "month", "at_least", "sum", "1500000", "omega"),
+    ("Sales receipts", "EUR", "quarter", "at_least", "sum", "1500000", "alpha"),
+    ("Cost per mask", "EUR per mask", "month", "at_most", "latest", "0.12", "alpha"),
+)
+#: Cost per mask as Alpha worked it out each month: high while the lines ramp up.
+COST_PER_MASK = {5: "0.21", 6: "0.16", 7: "0.14", 8: "0.15", 9: "0.12", 10: "0.11", 11: "0.10", 12: "0.10"}
+THREE_MONTHS, NINE_MONTHS = date(2020, 7, 1), date(2021, 1, 1)
+#: (partner, satisfaction, fairness, commitment, trust, challenges, comments) at each review.
+ASSESSMENTS = {
+    THREE_MONTHS: (
+        ("Alpha", 4, 4, 5, 4, ["delays"], "The fabric came three weeks late; the lines started on 18 May."),
+        ("Beta", 3, 3, 4, 4, ["delays", "unknown_costs_or_prices"],
+         "Nobody knew the price of meltblown fabric at the start; our machinery is not paid back yet."),
+        ("Gamma", 4, 4, 4, 4, [], "Orders are steady and paid on time."),
+        ("Omega", 4, 3, 4, 3, ["dependency"], "Every delivery waits for Alpha's certification release."),
+    ),
+    NINE_MONTHS: (
+        ("Alpha", 3, 3, 4, 4, ["missing_incentives", "value_distribution"],
+         "The national incentive never came; prices halved since May."),
+        ("Beta", 2, 2, 4, 3, ["dependency", "value_distribution"],
+         "We bear the machinery risk but Alpha collects every sale; the 50/50 split of returns should weigh it."),
+        ("Gamma", 4, 3, 4, 4, ["dependency"], "Almost all our fabric goes to this alliance now."),
+        ("Omega", 3, 3, 3, 3, ["value_distribution"], "Fees per delivery no longer cover the fuel."),
+    ),
+}
+
+
+def _lifecycle(session: Session, alliance: Alliance, members: dict[str, Membership],
+               partners: dict[str, Partner]) -> None:
+    from ledger.services import charter, checkpoints
+
+    coordinator = members["coordinator"]
+    user = coordinator.user
+    start = date(2020, 4, 6)
+    version = charter.save_charter(session, user, coordinator, {
+        "effective_from": "2020-04-01", "cause": alliance.cause, "objective": OBJECTIVE,
+        "term_end": alliance.term_end.isoformat(),
+        "commitments": [{"partner_id": partners[name].id, "expects": expects, "brings": brings}
+                        for name, (expects, brings) in COMMITMENTS.items()],
+        "targets": [{"name": name, "unit": unit, "period": period, "direction": direction, "combine": combine,
+                     "value": value} for name, unit, period, direction, combine, value, _ in TARGETS],
+        "change_note": "The charter as the partners agreed it at the founding meeting.",
+    }, start)
+    target_ids = {t.target.name: t.target_id for t in version.targets}
+    for day in (THREE_MONTHS, NINE_MONTHS):
+        checkpoints.schedule_checkpoint(session, user, coordinator, {"due_date": day.isoformat()}, start)
+    _measure(session, members, partners, target_ids)
+    _review(session, alliance, members, THREE_MONTHS, {"board-alpha": ("renew", "Production is ramping up as "
+            "planned; the delays were the suppliers', not the alliance's."), "board-beta": ("renew", "Keep going; "
+            "the extra quarter gives the machinery time to pay back."), "steering": ("renew", "Hospitals depend "
+            "on these masks.")})
+    first = session.scalar(select(Checkpoint).where(Checkpoint.alliance_id == alliance.id,
+                                                    Checkpoint.due_date == THREE_MONTHS))
+    checkpoints.decide(session, user, coordinator, first, {
+        "decision": "renew", "new_term_end": "2022-06-30",
+        "rationale": "Renewed unanimously; the term is extended by a quarter to make up for the late start of the "
+                     "lines (fabric delays)."}, date(2020, 7, 3))
+    checkpoints.schedule_checkpoint(session, user, coordinator, {"due_date": "2022-06-30"}, date(2020, 7, 3))
+    _review(session, alliance, members, NINE_MONTHS, {
+        "board-alpha": ("renew", "The alliance works; volumes are at target."),
+        "board-beta": ("renegotiate", "The split of returns must weigh Beta's machinery risk and Alpha's "
+                                      "control of sales.")})
+
+
+def _measure(session: Session, members: dict[str, Membership], partners: dict[str, Partner],
+             target_ids: dict[str, int]) -> None:
+    from ledger.services import measurements
+
+    who = {name: key for name, *_rest, key in TARGETS}
+    receipts: dict[int, int] = {}
+    for step in plan():
+        if step.raw.get("kind") == "revenue" and step.raw.get("category") == "sales":
+            quarter = (step.day.month - 1) // 3
+            receipts[quarter] = receipts.get(quarter, 0) + parse_amount(step.raw["amount"], CURRENCY)
+    figures: list[tuple[str, str, str]] = []  # (target, period, value)
+    for month, made in PRODUCED.items():
+        period = f"2020-{month:02d}"
+        figures.append(("Masks produced", period, str(made)))
+        figures.append(("Masks delivered to hospitals and care homes", period, str(made * 96 // 100)))
+        figures.append(("Cost per mask", period, COST_PER_MASK[month]))
+    for quarter, cents in sorted(receipts.items()):
+        figures.append(("Sales receipts", f"2020-{quarter * 3 + 1:02d}-01", _eur(cents)))
+    for target, period, value in figures:
+        membership = members[who[target]]
+        measurements.record_measurement(session, membership.user, membership, {
+            "target_id": target_ids[target], "partner_id": membership.partner_id, "period": period,
+            "value": value}, date(2021, 1, 10))
+
+
+def _review(session: Session, alliance: Alliance, members: dict[str, Membership], due: date,
+            votes: dict[str, tuple[str, str]]) -> None:
+    from ledger.services import checkpoints
+
+    checkpoints.open_due(session, alliance, due)
+    checkpoint = session.scalar(select(Checkpoint).where(Checkpoint.alliance_id == alliance.id,
+                                                         Checkpoint.due_date == due))
+    recorders = {name: members[key] for name, key in RECORDER.items()}
+    for name, satisfaction, fairness, commitment, trust, challenges, comments in ASSESSMENTS[due]:
+        membership = recorders[name]
+        checkpoints.assess(session, membership.user, membership, checkpoint, {
+            "satisfaction": satisfaction, "fairness": fairness, "commitment": commitment, "trust": trust,
+            "challenges": challenges, "comments": comments})
+    for key, (choice, reason) in votes.items():
+        membership = members[key]
+        checkpoints.vote(session, membership.user, membership, checkpoint, {"choice": choice, "reason": reason})

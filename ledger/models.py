@@ -26,8 +26,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.db import Base, UTCDateTime, Weight, utcnow
-from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide, SignOffStatus
+from ledger.db import Base, Quantity, UTCDateTime, Weight, utcnow
+from ledger.domain.vocabulary import (
+    Decision,
+    EntryKind,
+    MemberRole,
+    PartnerRole,
+    PartnerType,
+    PoolSide,
+    QuorumRule,
+    SignOffStatus,
+    TargetCombine,
+    TargetDirection,
+    TargetPeriod,
+)
 
 # Field lengths, shared with the validation in services so the two never disagree.
 NAME_MAX = 120
@@ -35,6 +47,8 @@ CAUSE_MAX = 500
 DESCRIPTION_MAX = 500
 REFERENCE_MAX = 300
 EMAIL_MAX = 254
+TEXT_MAX = 4000
+UNIT_MAX = 40
 
 
 def _enum(cls, name: str) -> Enum:
@@ -85,6 +99,15 @@ class Alliance(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The last event number given out; bumped (and row-locked) by every write, see services.activity.
     event_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: Who must have voted before a checkpoint's decision can be recorded.
+    quorum: Mapped[QuorumRule] = mapped_column(_enum(QuorumRule, "quorum_rule"), default=QuorumRule.PROTAGONISTS,
+                                               server_default=QuorumRule.PROTAGONISTS.value)
+    #: Dependency concentration (Herfindahl index of shares of value put in, 0 to 1) above which it is flagged.
+    hhi_threshold: Mapped[Decimal] = mapped_column(Weight, default=Decimal("0.5"), server_default="5000")
+    #: Set by a "terminate" decision: the last day of the alliance; after it the books are read-only.
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    #: Set by a "renegotiate" decision until the new split agreement effective from this day is saved.
+    renegotiate_from: Mapped[date | None] = mapped_column(Date)
 
     partners: Mapped[list[Partner]] = relationship(
         back_populates="alliance", order_by="Partner.name")
@@ -348,3 +371,184 @@ class ImportBatch(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     imported_by: Mapped[User] = relationship()
+
+
+class CharterVersion(Base):
+    """One version of the alliance's charter (value definition); a change is always a new version.
+
+    The version in force on a day is the one with the latest ``effective_from`` on or before it (the
+    highest number among equal dates). The alliance row mirrors the newest version's cause and term end,
+    because every dated write checks the term.
+    """
+
+    __tablename__ = "charter_versions"
+    __table_args__ = (UniqueConstraint("alliance_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    cause: Mapped[str] = mapped_column(Text, default="")
+    objective: Mapped[str] = mapped_column(Text, default="")
+    term_end: Mapped[date] = mapped_column(Date)
+    #: Why this version was made (the coordinator's note, or the checkpoint decision that made it).
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[User | None] = relationship()
+    commitments: Mapped[list[CharterCommitment]] = relationship(
+        cascade="all, delete-orphan", order_by="CharterCommitment.partner_id")
+    targets: Mapped[list[CharterTarget]] = relationship(
+        cascade="all, delete-orphan", order_by="CharterTarget.target_id")
+
+
+class CharterCommitment(Base):
+    """What one partner expects to get from the alliance and commits to bring, in one charter version."""
+
+    __tablename__ = "charter_commitments"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("charter_versions.id"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    expects: Mapped[str] = mapped_column(Text, default="")
+    brings: Mapped[str] = mapped_column(Text, default="")
+
+    partner: Mapped[Partner] = relationship()
+
+
+class Target(Base):
+    """A named measure of value creation (masks produced per month). Its identity outlives charter versions,
+    so measurements keep pointing at it while versions change its target value."""
+
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("alliance_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    unit: Mapped[str] = mapped_column(String(UNIT_MAX))
+    period: Mapped[TargetPeriod] = mapped_column(_enum(TargetPeriod, "target_period"))
+    direction: Mapped[TargetDirection] = mapped_column(_enum(TargetDirection, "target_direction"))
+    combine: Mapped[TargetCombine] = mapped_column(_enum(TargetCombine, "target_combine"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CharterTarget(Base):
+    """A target as one charter version sets it: a target left out of a version is not in force under it."""
+
+    __tablename__ = "charter_targets"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("charter_versions.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Quantity)
+
+    target: Mapped[Target] = relationship()
+
+
+class Measurement(Base):
+    """A partner's figure for a target over one period; a newer one for the same partner and period
+    supersedes it (the older stays in the history)."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (Index("ix_measurements_target_period", "target_id", "period_start", "partner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    #: The first day of the period measured (the month's first, the quarter's first, the term's start ...).
+    period_start: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Quantity)
+    note: Mapped[str] = mapped_column(String(DESCRIPTION_MAX), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    target: Mapped[Target] = relationship()
+    partner: Mapped[Partner] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+
+class Checkpoint(Base):
+    """A renewal checkpoint: scheduled, then opened (its snapshot frozen), then decided.
+
+    ``snapshot`` is the JSON of the figures as of ``as_of``, written once when the checkpoint opens and
+    never again; ``snapshot_sha256`` lets anyone check that it has not changed since.
+    """
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (
+        UniqueConstraint("alliance_id", "due_date"),
+        CheckConstraint("decision IS NULL OR opened_at IS NOT NULL", name="decided_after_opening"),
+        CheckConstraint("(opened_at IS NULL) = (snapshot IS NULL)", name="snapshot_when_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(NAME_MAX))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: None when the checkpoint opened by itself on its date.
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    as_of: Mapped[date | None] = mapped_column(Date)
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[Decision | None] = mapped_column(_enum(Decision, "decision"))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: renew: the new end of the term; renegotiate: the new versions' effective date; terminate: the last day.
+    decision_date: Mapped[date | None] = mapped_column(Date)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Assessment(Base):
+    """A partner's assessment of the alliance at a checkpoint; the newest per partner counts."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        Index("ix_assessments_checkpoint_partner", "checkpoint_id", "partner_id", "id"),
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
+        CheckConstraint("fairness BETWEEN 1 AND 5", name="fairness_range"),
+        CheckConstraint("commitment BETWEEN 1 AND 5", name="commitment_range"),
+        CheckConstraint("trust BETWEEN 1 AND 5", name="trust_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    satisfaction: Mapped[int] = mapped_column(Integer)
+    fairness: Mapped[int] = mapped_column(Integer)
+    commitment: Mapped[int] = mapped_column(Integer)
+    trust: Mapped[int] = mapped_column(Integer)
+    #: The Challenge values ticked, comma-separated in the vocabulary's order.
+    challenges: Mapped[str] = mapped_column(String(300), default="")
+    comments: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Vote(Base):
+    """A steering member's vote at a checkpoint; a member may change it until the decision (newest counts)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_checkpoint_user", "checkpoint_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The partner the steering member sat for when voting (None for an independent member).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+    choice: Mapped[Decision] = mapped_column(_enum(Decision, "vote_choice"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    partner: Mapped[Partner | None] = relationship()

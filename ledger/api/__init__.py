@@ -14,7 +14,19 @@ from ledger.extensions import csrf
 
 
 def init_app(app: Flask) -> None:
-    from ledger.api import alliances, auth, balances, entries, errors, exports, meta, periods  # noqa: F401 - attach to bp
+    from ledger.api import (  # noqa: F401 - attach to bp
+        alliances,
+        auth,
+        balances,
+        charter,
+        checkpoints,
+        entries,
+        errors,
+        exports,
+        indicators,
+        meta,
+        periods,
+    )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -14,7 +14,7 @@ import copy
 from ledger.api.blueprint import MAX_ID, PREFIX
 from ledger.api.inputs import DEFAULT_LIMIT, MAX_LIMIT
 from ledger.domain.agreements import MAX_WEIGHT
-from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide
+from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide, QuorumRule
 from ledger.models import CAUSE_MAX, DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, REFERENCE_MAX
 from ledger.services.agreements import MAX_POOLS, NOTE_MAX
 
@@ -90,7 +90,17 @@ SCHEMAS: dict[str, dict] = {
         "currency": {"type": "string", "description": "ISO 4217 code, e.g. EUR."},
         "start_date": DATE, "term_end": DATE, "created_at": DATETIME,
         "role": enum_of(MemberRole, "The caller's role in this alliance."),
-        "partner_id": nullable({**ID, "description": "The partner a partner member acts for."}),
+        "partner_id": nullable({**ID, "description": "The partner the caller acts for (a partner member) or "
+                                                     "sits for (a steering member)."}),
+        "state": {"type": "string", "enum": ["active", "renegotiating", "ending", "ended", "expired"],
+                  "description": "Where the alliance is in its life: ended (terminated, past its last day) is "
+                                 "read-only; expired means the term ran out without a renewal decision."},
+        "ended_on": nullable({**DATE, "description": "The last day, set by a terminate decision."}),
+        "renegotiate_from": nullable({**DATE, "description": "Set by a renegotiate decision until the new split "
+                                                             "agreement from that day is saved."}),
+        "quorum": enum_of(QuorumRule, "Who must have voted before a checkpoint's decision can be recorded."),
+        "hhi_threshold": {"type": "string", "pattern": r"^\d+(\.\d+)?$",
+                          "description": "Dependency concentration above which it is flagged (0 to 1)."},
     }),
     "AllianceInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX},
@@ -115,7 +125,9 @@ SCHEMAS: dict[str, dict] = {
     "MemberInput": obj({
         "email": {"type": "string", "maxLength": EMAIL_MAX},
         "role": enum_of(MemberRole),
-        "partner_id": {**ref("IdInput"), "description": "Required for a partner member, empty otherwise."},
+        "partner_id": {**ref("IdInput"), "description": "Required for a partner member (the partner they act for); "
+                       "optional for a steering member (the partner they sit for: their checkpoint vote counts "
+                       "as that partner's in the quorum); empty for an accountant or a coordinator."},
         "name": {"type": "string", "maxLength": NAME_MAX,
                  "description": "Required when the email has no account yet."},
         "password": {"type": "string", "minLength": 8, "maxLength": 200,
@@ -499,5 +511,376 @@ PATHS.update({
         "parameters": [_param("AllianceId"), _param("PeriodId")],
         "post": _post("create_signoff", "Sign off or dispute a partner's statement (that partner's members only); "
                       "supersedes its previous answer", "SignOffInput", "SignOff", *WRITE_ERRORS),
+    },
+})
+
+
+# Value balance indicators (issue 5). Added to the same dicts DOCUMENT holds, so they are part of it.
+_FRACTION = {"type": "string", "pattern": r"^-?\d+(\.\d{1,4})?$", "examples": ["0.5234"],
+             "description": "A ratio as a decimal string rounded to 4 places, trailing zeros dropped."}
+_CENTS = {"type": "integer", "description": "Minor units of the alliance's currency (cents for EUR)."}
+SCHEMAS.update({
+    "IndicatorPartner": obj({
+        "partner_id": ID, "name": STRING, "type": enum_of(PartnerType),
+        "put_in": {**_CENTS, "description": "Costs, contributions and service fees up to as_of (reversals net "
+                                            "out; settlements are not value put in), in minor units."},
+        "share": {**_FRACTION, "description": "put_in / total_put_in (0 when nothing was put in)."},
+        "agreed_share": {**_FRACTION, "description": "The partner's part of the cost pools of what was put in."},
+        "drift": {**_FRACTION, "description": "share - agreed_share: positive, it puts in more than agreed."},
+        "net": {**_CENTS, "description": "Net balance as of as_of, as on the balance page, in minor units."},
+    }),
+    "NetSeries": obj({"partner_id": ID, "name": STRING,
+                      "values": {"type": "array", "items": INTEGER,
+                                 "description": "Net at the end of each month of labels, in minor units."}}),
+    "Indicators": obj({
+        "as_of": nullable(DATE), "currency": STRING,
+        "partners": {"type": "array", "items": ref("IndicatorPartner")},
+        "total_put_in": _CENTS,
+        "hhi": {**_FRACTION, "description": "Herfindahl index of the shares of value put in, 0 to 1."},
+        "hhi_threshold": {**_FRACTION, "description": "The alliance's threshold for hhi."},
+        "hhi_flagged": {"type": "boolean", "description": "hhi is above hhi_threshold."},
+        "types_present": {"type": "integer", "minimum": 0, "description": "Partner types present in the alliance."},
+        "types_total": {"type": "integer", "description": "How many partner types there are (7)."},
+        "diversity": {**_FRACTION, "description": "(types_present / types_total) squared."},
+        "net_over_time": obj({
+            "labels": {"type": "array", "items": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                       "description": "Months (YYYY-MM) from the term's start to as_of."},
+            "series": {"type": "array", "items": ref("NetSeries")},
+        }),
+    }),
+})
+PARAMETERS["AsOf"] = _query("as_of", DATE, "Count entries dated up to this day (inclusive); default: all.")
+PATHS.update({
+    "/alliances/{alliance_id}/indicators": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_indicators", "Value balance indicators: each partner's share of the value put in against "
+                    "its agreed share, dependency concentration (HHI), partner diversity, net position by month",
+                    "Indicators", 400, 404, params=[_param("AsOf")]),
+    },
+})
+
+
+# Renewal checkpoints (issue 5). Added to the same dicts DOCUMENT holds, so they are part of it.
+_DECISIONS = ["renew", "renegotiate", "terminate"]
+_SCORE = {"type": "integer", "minimum": 1, "maximum": 5, "description": "1 (poor) to 5 (excellent)."}
+_CHALLENGES = ["delays", "dependency", "missing_incentives", "value_distribution", "unknown_costs_or_prices",
+               "other"]
+_QUORUM_RULES = ["protagonists", "all_partners", "all_steering", "steering_majority"]
+_AVERAGE = {"type": ["number", "null"], "description": "Mean over partners' current assessments; null if none."}
+SCHEMAS.update({
+    "Checkpoint": obj({
+        "id": ID, "label": STRING, "due_date": DATE,
+        "state": {"type": "string", "enum": ["scheduled", "open", "decided"],
+                  "description": "scheduled: not open yet; open: figures frozen, awaiting the decision; decided."},
+        "overdue": {"type": "boolean", "description": "Its date has passed and no decision is recorded yet."},
+        "opened_at": nullable(DATETIME),
+        "opened_by": {"type": ["string", "null"], "description": "Null when it opened by itself on its date."},
+        "as_of": {**nullable(DATE), "description": "The day the frozen figures are as of."},
+        "snapshot_sha256": {"type": ["string", "null"], "description": "SHA-256 of the stored snapshot's JSON."},
+        "decision": {"type": ["string", "null"], "enum": [*_DECISIONS, None]},
+        "decision_date": {**nullable(DATE), "description": "renew: the new end of the term; renegotiate: when the "
+                                                           "new versions apply; terminate: the alliance's last day."},
+        "rationale": STRING, "decided_by": nullable(STRING), "decided_at": nullable(DATETIME),
+    }),
+    "CheckpointList": obj({
+        "quorum": {"type": "string", "enum": _QUORUM_RULES}, "hhi_threshold": {"type": "string"},
+        "checkpoints": {"type": "array", "items": ref("Checkpoint"), "description": "By date."},
+    }),
+    "CheckpointInput": obj({
+        "due_date": {**DATE, "description": "After the term's start, up to its end; one checkpoint a day."},
+        "label": {"type": "string", "description": "Default: named after the date (\"3-month review\")."},
+    }, required=["due_date"], closed=False),
+    "SnapshotBalanceRow": obj({
+        "partner_id": ID, "name": STRING, "borne": ref("Money"), "cost_share": ref("Money"),
+        "received": ref("Money"), "return_share": ref("Money"), "net": ref("Money"),
+    }),
+    "SnapshotTransfer": obj({"payer_id": ID, "payer": STRING, "payee_id": ID, "payee": STRING,
+                             "amount": ref("Money")}),
+    "Snapshot": obj({
+        "format": {"type": "integer", "description": "The snapshot's shape version."},
+        "as_of": DATE, "taken_at": DATETIME,
+        "alliance": obj({"name": STRING, "currency": STRING, "start_date": DATE, "term_end": DATE},
+                        description="The alliance as it was when the figures froze."),
+        "charter_version": nullable(INTEGER), "agreement_version": nullable(INTEGER),
+        "balance": obj({
+            "rows": {"type": "array", "items": ref("SnapshotBalanceRow")},
+            "totals": obj({f: ref("Money") for f in ("borne", "cost_share", "received", "return_share", "net")}),
+            "entry_count": {"type": "integer", "minimum": 0},
+        }),
+        "settle_up": {"type": "array", "items": ref("SnapshotTransfer")},
+        "targets": {"type": "array", "items": {"type": "object"},
+                    "description": "Targets against actuals as of as_of, as the targets page computed them then "
+                                   "(quantities as decimal strings)."},
+        "indicators": {**ref("Indicators"), "description": "The value balance indicators as of as_of, as GET "
+                                                           "/alliances/{alliance_id}/indicators computed them then."},
+    }, description="The figures frozen when the checkpoint opened; they never change afterwards."),
+    "Assessment": obj({
+        "id": ID, "partner_id": ID, "partner": STRING, "satisfaction": _SCORE, "fairness": _SCORE,
+        "commitment": _SCORE, "trust": _SCORE,
+        "challenges": {"type": "array", "items": {"type": "string", "enum": _CHALLENGES}},
+        "comments": STRING, "assessed_by": STRING, "created_at": DATETIME,
+    }),
+    "AssessmentInput": obj({
+        "partner_id": {**ref("IdInput"), "description": "Default: the caller's own partner."},
+        "satisfaction": _SCORE, "fairness": _SCORE, "commitment": _SCORE, "trust": _SCORE,
+        "challenges": {"type": "array", "items": {"type": "string", "enum": _CHALLENGES}},
+        "comments": {"type": "string", "description": "Required when challenges include other."},
+    }, required=["satisfaction", "fairness", "commitment", "trust"], closed=False),
+    "Vote": obj({
+        "id": ID, "user_id": ID, "voter": STRING,
+        "partner_id": {**nullable(ID), "description": "The partner the voter sat for; null if independent."},
+        "partner": nullable(STRING), "choice": {"type": "string", "enum": _DECISIONS}, "reason": STRING,
+        "created_at": DATETIME,
+    }),
+    "VoteInput": obj({
+        "choice": {"type": "string", "enum": _DECISIONS}, "reason": {"type": "string", "minLength": 1},
+    }, required=["choice", "reason"], closed=False),
+    "DecisionInput": obj({
+        "decision": {"type": "string", "enum": _DECISIONS}, "rationale": {"type": "string", "minLength": 1},
+        "new_term_end": {**DATE, "description": "renew: after the current end of the term."},
+        "effective_from": {**DATE, "description": "renegotiate: within the term, after the last closed period."},
+        "end_date": {**DATE, "description": "terminate: within the term, not before the last entry; default today."},
+    }, required=["decision", "rationale"], closed=False),
+    "SteeringMember": obj({"user_id": ID, "name": STRING, "partner_id": nullable(ID), "partner": nullable(STRING),
+                           "voted": {"type": "boolean"}}),
+    "Review": obj({
+        "checkpoint": ref("Checkpoint"),
+        "snapshot": nullable(ref("Snapshot")),
+        "snapshot_intact": {"type": "boolean", "description": "The stored snapshot still has its SHA-256."},
+        "assessments": {"type": "array", "items": ref("Assessment"), "description": "Each partner's newest."},
+        "assessment_history": {"type": "array", "items": ref("Assessment"), "description": "All, newest first."},
+        "steering": {"type": "array", "items": ref("SteeringMember")},
+        "votes": {"type": "array", "items": ref("Vote"), "description": "Each steering member's newest vote."},
+        "vote_history": {"type": "array", "items": ref("Vote"), "description": "All, newest first."},
+        "tally": obj({d: {"type": "integer", "minimum": 0} for d in _DECISIONS}),
+        "leading": {"type": ["string", "null"], "enum": [*_DECISIONS, None],
+                    "description": "The choice with most votes; null on a tie or with no votes."},
+        "quorum": obj({
+            "rule": {"type": "string", "enum": _QUORUM_RULES}, "met": {"type": "boolean"},
+            "missing": {"type": "array", "items": STRING, "description": "What is missing, in words."},
+            "unrepresented": {"type": "array", "items": ID,
+                              "description": "Partners the rule needs whose vote no steering member can give."},
+        }),
+        "averages": obj(dict.fromkeys(("satisfaction", "fairness", "commitment", "trust"), _AVERAGE)),
+        "challenge_counts": obj({c: {"type": "integer", "minimum": 0} for c in _CHALLENGES}),
+    }),
+    "ReviewSettings": obj({
+        "quorum": {"type": "string", "enum": _QUORUM_RULES},
+        "hhi_threshold": {"type": "string", "description": "Dependency threshold, a decimal between 0 and 1."},
+    }),
+    "ReviewSettingsInput": obj({
+        "quorum": {"type": "string", "enum": _QUORUM_RULES},
+        "hhi_threshold": {"type": ["string", "number"], "description": "Above 0, at most 1, up to 4 decimals."},
+    }, required=[], closed=False),
+})
+PARAMETERS["CheckpointId"] = _path_id("checkpoint_id", "checkpoint")
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _action(op_id: str, summary: str, schema: str, body: str | None, *errors: int) -> dict:
+    """A POST that changes an object and answers 200 with it (not a creation)."""
+    op = {"operationId": op_id, "summary": summary, "responses": {**_ok(schema, summary), **_errors(*errors)}}
+    if body:
+        op["requestBody"] = _body(body)
+    return op
+
+
+PATHS.update({
+    "/alliances/{alliance_id}/checkpoints": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("list_checkpoints", "The review schedule with the review settings; checkpoints whose date "
+                    "has come open on this call", "CheckpointList", 404),
+        "post": _post("create_checkpoint", "Schedule a checkpoint (coordinator only)", "CheckpointInput",
+                      "Checkpoint", *WRITE_ERRORS),
+    },
+    "/alliances/{alliance_id}/checkpoints/{checkpoint_id}": {
+        "parameters": [_param("AllianceId"), _param("CheckpointId")],
+        "get": _get("get_checkpoint", "A checkpoint's review: the frozen snapshot, assessments, votes, tally, "
+                    "quorum and decision", "Review", 404),
+    },
+    "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/open": {
+        "parameters": [_param("AllianceId"), _param("CheckpointId")],
+        "post": {**_action("open_checkpoint", "Open a checkpoint before its date (coordinator only): its figures "
+                           "freeze as of today", "Review", None, 400, 403, 404, 409)},
+    },
+    "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/assessments": {
+        "parameters": [_param("AllianceId"), _param("CheckpointId")],
+        "post": _post("create_assessment", "A partner's assessment (its own members, incl. a steering member "
+                      "sitting for it); replaces its previous one", "AssessmentInput", "Assessment",
+                      *WRITE_ERRORS, 409),
+    },
+    "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/votes": {
+        "parameters": [_param("AllianceId"), _param("CheckpointId")],
+        "post": _post("create_vote", "A steering member's vote; replaces their previous one", "VoteInput", "Vote",
+                      *WRITE_ERRORS, 409),
+    },
+    "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/decision": {
+        "parameters": [_param("AllianceId"), _param("CheckpointId")],
+        "post": _action("decide_checkpoint", "Record the decision once the quorum has voted (coordinator only): "
+                        "renew extends the term, renegotiate opens new versions, terminate ends the alliance",
+                        "Review", "DecisionInput", *WRITE_ERRORS, 409),
+    },
+    "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/review-pack": {
+        "parameters": [_param("AllianceId"), _param("CheckpointId")],
+        "get": {
+            "operationId": "get_review_pack",
+            "summary": "The review pack as .xlsx: Summary, Balance, Settle-up, Targets, Indicators, Assessments, "
+                       "Votes, all from the frozen snapshot; 409 before the checkpoint opens",
+            "responses": {
+                "200": {"description": "The workbook, as an attachment named after the alliance and the checkpoint.",
+                        "headers": {"Content-Disposition": {"description": "attachment; filename=...",
+                                                            "schema": {"type": "string"}}},
+                        "content": {_XLSX: {"schema": {"type": "string", "contentMediaType": _XLSX}}}},
+                **_errors(404, 409),
+            },
+        },
+    },
+    "/alliances/{alliance_id}/review-settings": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_review_settings", "The alliance's quorum rule and dependency threshold", "ReviewSettings",
+                    404),
+        "post": _action("update_review_settings", "Change the quorum rule and/or the dependency threshold "
+                        "(coordinator only); a field left out keeps its value", "ReviewSettings",
+                        "ReviewSettingsInput", *WRITE_ERRORS),
+    },
+})
+
+
+# The charter, targets against actuals and measurements (issue 5). Added to the same dicts DOCUMENT holds.
+_QUANTITY = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["2000000", "0.25"],
+             "description": "An exact decimal as a plain string (no exponent, at most 4 decimals)."}
+_QUANTITY_INPUT = {"type": ["string", "number", "integer"], "examples": ["2,000,000", "2000000.5"],
+                   "description": "Zero or more, at most 4 decimals, under 10^14. Text may group thousands with "
+                                  "commas (\"2,000,000\"); a point marks decimals. NaN, infinities and exponents "
+                                  "(\"1e6\") are refused."}
+_TARGET_ENUMS = {
+    "period": {"type": "string", "enum": ["month", "quarter", "year", "term"],
+               "description": "The span one figure covers: a calendar month, quarter or year, or the whole term."},
+    "direction": {"type": "string", "enum": ["at_least", "at_most"],
+                  "description": "at_least: reached when the actual is the target or more (masks made); at_most: "
+                                 "when it is the target or less (cost per mask)."},
+    "combine": {"type": "string", "enum": ["sum", "latest"],
+                "description": "How partners' figures make a period's actual: the sum of each partner's newest "
+                               "figure, or the newest figure of all."},
+}
+SCHEMAS.update({
+    "Quantity": _QUANTITY,
+    "CharterCommitment": obj({"partner_id": ID, "partner": STRING, "expects": STRING, "brings": STRING}),
+    "CharterTarget": obj({"target_id": ID, "name": STRING, "unit": STRING, **_TARGET_ENUMS,
+                          "value": {**ref("Quantity"), "description": "The target value this version sets."}}),
+    "CharterVersionSummary": obj({
+        "number": {"type": "integer", "minimum": 1}, "effective_from": DATE, "term_end": DATE,
+        "change_note": STRING, "created_by": nullable(STRING), "created_at": DATETIME,
+        "changes": {"type": "array", "items": STRING,
+                    "description": "What this version changed against the previous one, in words "
+                                   "(\"term end 2022-03-31 -> 2022-09-30\"); [\"first version\"] for version 1."},
+    }),
+    "CharterVersion": obj({
+        "number": {"type": "integer", "minimum": 1}, "effective_from": DATE, "term_end": DATE,
+        "change_note": STRING, "created_by": nullable(STRING), "created_at": DATETIME,
+        "changes": {"type": "array", "items": STRING}, "cause": STRING, "objective": STRING, "term_start": DATE,
+        "commitments": {"type": "array", "items": ref("CharterCommitment")},
+        "targets": {"type": "array", "items": ref("CharterTarget")},
+    }),
+    "Charter": obj({
+        "in_force": {**ref("CharterVersion"), "description": "The version in force today (pulled into the term)."},
+        "versions": {"type": "array", "items": ref("CharterVersionSummary"), "description": "Newest first."},
+    }),
+    "CharterCommitmentInput": obj({
+        "partner_id": ref("IdInput"), "expects": {"type": "string", "maxLength": 4000},
+        "brings": {"type": "string", "maxLength": 4000, "description": "Resources, skills, capacity."},
+    }, required=["partner_id"], closed=False),
+    "CharterTargetInput": obj({
+        "target_id": {**ref("IdInput"), "description": "An existing target (its definition stays); or leave it "
+                                                        "out and give name, unit and period for a new one."},
+        "name": {"type": "string", "maxLength": 120, "description": "Unique in the alliance; a removed target's "
+                                                                    "name with its definition brings it back."},
+        "unit": {"type": "string", "maxLength": 40}, **_TARGET_ENUMS,
+        "value": {**_QUANTITY_INPUT, "description": "The target value. " + _QUANTITY_INPUT["description"]},
+    }, required=["value"], closed=False),
+    "CharterInput": obj({
+        "effective_from": {**DATE, "description": "Inside the term, not before the newest version's date; "
+                                                  "default today, pulled into the term."},
+        "cause": {"type": "string", "maxLength": CAUSE_MAX},
+        "objective": {"type": "string", "maxLength": 4000},
+        "term_end": {**DATE, "description": "Not before the term's start, the last entry or measured period, the "
+                                            "closed-through date, or a checkpoint not yet opened."},
+        "commitments": {"type": "array", "items": ref("CharterCommitmentInput"),
+                        "description": "The whole list: a partner left out has no commitment in this version."},
+        "targets": {"type": "array", "maxItems": 30, "items": ref("CharterTargetInput"),
+                    "description": "The whole list: a target left out is removed from this version (its "
+                                   "measurements stay). Errors are named targets-N-value, targets-N-name ..."},
+        "change_note": {"type": "string", "maxLength": 1000},
+    }, required=["term_end"], closed=False),
+    "TargetPeriodProgress": obj({
+        "start": DATE, "label": {"type": "string", "examples": ["May 2020", "Q2 2020", "2020", "Whole term"]},
+        "target": {**nullable(_QUANTITY), "description": "Set by the charter in force on the period's first day."},
+        "actual": nullable(_QUANTITY), "met": {"type": ["boolean", "null"]},
+    }),
+    "TargetProgress": obj({
+        "target_id": ID, "name": STRING, "unit": STRING, **_TARGET_ENUMS,
+        "period_label": {"type": "string", "examples": ["per month"]},
+        "target": nullable(_QUANTITY),
+        "periods": {"type": "array", "items": ref("TargetPeriodProgress"),
+                    "description": "From the term's start up to the period holding as_of, oldest first."},
+        "periods_measured": {"type": "integer", "minimum": 0}, "periods_met": {"type": "integer", "minimum": 0},
+    }),
+    "TargetsProgress": obj({"as_of": DATE, "targets": {"type": "array", "items": ref("TargetProgress")}}),
+    "Measurement": obj({
+        "id": ID, "target_id": ID, "target": STRING, "partner_id": ID, "partner": STRING,
+        "period_start": DATE, "period_label": STRING, "value": ref("Quantity"), "note": STRING,
+        "recorded_by": STRING, "recorded_at": DATETIME,
+        "counts": {"type": "boolean", "description": "False once a newer figure of the same partner for the same "
+                                                     "period replaced it."},
+    }),
+    "TargetDetail": obj({
+        "target_id": ID, "name": STRING, "unit": STRING, **_TARGET_ENUMS,
+        "progress": {**nullable(ref("TargetProgress")), "description": "Null when the charter in force has no "
+                                                                       "such target any more."},
+        "measurements": {"type": "array", "items": ref("Measurement"), "description": "Every figure, newest first."},
+    }),
+    "MeasurementInput": obj({
+        "partner_id": {**ref("IdInput"), "description": "Default: the caller's own partner (a coordinator names one)."},
+        "period": {"type": "string", "examples": ["2020-05", "2020-05-31"],
+                   "description": "A month (YYYY-MM) or any day of the period (YYYY-MM-DD); inside the term, "
+                                  "already begun."},
+        "value": _QUANTITY_INPUT,
+        "note": {"type": "string", "maxLength": DESCRIPTION_MAX},
+    }, required=["period", "value"], closed=False),
+})
+PARAMETERS["CharterNumber"] = {"name": "number", "in": "path", "required": True,
+                               "description": "The charter version's number (1, 2, ...).",
+                               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+PARAMETERS["TargetId"] = _path_id("target_id", "target")
+PATHS.update({
+    "/alliances/{alliance_id}/charter": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_charter", "The charter in force (cause, objective, term, commitments, targets) and every "
+                    "version with what it changed", "Charter", 404),
+        "post": _post("save_charter_version", "Save a new charter version (coordinator only); 422 at charter when "
+                      "nothing changed", "CharterInput", "CharterVersion", *WRITE_ERRORS),
+    },
+    "/alliances/{alliance_id}/charter/versions/{number}": {
+        "parameters": [_param("AllianceId"), _param("CharterNumber")],
+        "get": _get("get_charter_version", "One charter version, with what it changed against the previous one",
+                    "CharterVersion", 404),
+    },
+    "/alliances/{alliance_id}/targets": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_targets", "Every target of the charter in force, actual against target period by period",
+                    "TargetsProgress", 400, 404,
+                    params=[_query("as_of", DATE, "The day to read the figures as of (pulled into the term); "
+                                                  "default today.")]),
+    },
+    "/alliances/{alliance_id}/targets/{target_id}": {
+        "parameters": [_param("AllianceId"), _param("TargetId")],
+        "get": _get("get_target", "One target: its progress and every figure recorded, superseded ones too",
+                    "TargetDetail", 404),
+    },
+    "/alliances/{alliance_id}/targets/{target_id}/measurements": {
+        "parameters": [_param("AllianceId"), _param("TargetId")],
+        "post": _post("create_measurement", "Record a figure for a period (partner members for their partner, the "
+                      "coordinator for any); replaces that partner's earlier figure for the period",
+                      "MeasurementInput", "Measurement", *WRITE_ERRORS),
     },
 })

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ledger.domain.money import to_decimal_string
+from ledger.domain.renewal import alliance_state
 from ledger.domain.settle_up import Transfer
 from ledger.models import AgreementVersion, Alliance, Category, Entry, Membership, Partner, Pool
 from ledger.queries import BalanceSheet, LedgerPage
@@ -43,6 +44,11 @@ def alliance(row: Alliance, membership: Membership) -> dict:
         "created_at": _moment(row.created_at),
         "role": membership.role.value,
         "partner_id": membership.partner_id,
+        "state": alliance_state(date.today(), row.term_end, row.ended_on, row.renegotiate_from),  # noqa: DTZ011
+        "ended_on": _day(row.ended_on) if row.ended_on else None,
+        "renegotiate_from": _day(row.renegotiate_from) if row.renegotiate_from else None,
+        "quorum": row.quorum.value,
+        "hhi_threshold": format(row.hhi_threshold, "f"),
     }
 
 

@@ -223,6 +223,11 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
     log(session, alliance, actor, "agreement.version",
         f"{actor.name} created split agreement version {number}, effective from "
         f"{effective.isoformat()}" + (f"; {moved} recorded entries now split under it" if moved else ""))
+    if alliance.renegotiate_from is not None and effective >= alliance.renegotiate_from:
+        # A "renegotiate" decision waits for exactly this: the new split agreement from its date.
+        alliance.renegotiate_from = None
+        log(session, alliance, actor, "alliance.renegotiated",
+            f"The renegotiation is complete: split agreement version {number} applies from {effective.isoformat()}")
     return version
 
 

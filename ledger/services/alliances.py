@@ -12,7 +12,7 @@ from ledger.domain.money import parse_currency
 from ledger.domain.permissions import can_manage
 from ledger.domain.text import clean_text, parse_date
 from ledger.domain.vocabulary import DEFAULT_CATEGORIES, MemberRole, PartnerRole, PartnerType
-from ledger.models import CAUSE_MAX, NAME_MAX, Alliance, Category, Membership, Partner, User
+from ledger.models import CAUSE_MAX, NAME_MAX, TEXT_MAX, Alliance, Category, CharterVersion, Membership, Partner, User
 from ledger.services import users
 from ledger.services.activity import log
 from ledger.services.lookups import partner_of
@@ -32,6 +32,8 @@ def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
     name = errors.check("name", clean_text, raw.get("name"), "name", max_len=NAME_MAX)
     cause = errors.check("cause", clean_text, raw.get("cause"), "cause", max_len=CAUSE_MAX,
                          required=False)
+    objective = errors.check("objective", clean_text, raw.get("objective"), "objective", max_len=TEXT_MAX,
+                             required=False)
     currency = errors.check("currency", parse_currency, raw.get("currency"))
     start = errors.check("start_date", parse_date, raw.get("start_date"), "start_date")
     end = errors.check("term_end", parse_date, raw.get("term_end"), "term_end")
@@ -46,6 +48,9 @@ def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
     session.flush()
     session.add_all(Category(alliance_id=alliance.id, name=c) for c in DEFAULT_CATEGORIES)
     session.add(Membership(alliance_id=alliance.id, user_id=actor.id, role=MemberRole.COORDINATOR))
+    session.add(CharterVersion(alliance_id=alliance.id, number=1, effective_from=start, cause=cause or "",
+                               objective=objective or "", term_end=end, created_by_id=actor.id,
+                               change_note="The charter as the alliance was created."))
     log(session, alliance, actor, "alliance.created", f"{actor.name} created the alliance {name}")
     session.flush()
     return alliance
@@ -90,12 +95,15 @@ def add_category(session: Session, actor: User, membership: Membership, raw: dic
 
 
 def _role_and_partner(session: Session, alliance: Alliance, raw: dict, errors: FieldErrors):
+    """A partner member always acts for a partner; a steering member may sit for one (quorum rules count them)."""
     role = errors.check("role", parse_choice, MemberRole, raw.get("role"), "role", "role")
     partner = None
-    if role is MemberRole.PARTNER_MEMBER:
+    sits_for = role is MemberRole.STEERING_MEMBER and raw.get("partner_id") not in (None, "")
+    if role is MemberRole.PARTNER_MEMBER or sits_for:
         partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
     elif raw.get("partner_id") not in (None, ""):
-        errors.add("partner_id", "Only a partner member acts for a partner; leave the partner empty.")
+        errors.add("partner_id", "Only partner members and steering members act for a partner; "
+                                 "leave the partner empty.")
     return role, partner
 
 
@@ -125,7 +133,7 @@ def add_member(session: Session, actor: User, membership: Membership, raw: dict)
     session.add(member)
     session.flush()
     log(session, alliance, actor, "member.added",
-        f"{actor.name} added {user.name} as {_role_text(role, partner)}")
+        f"{actor.name} added {user.name} as {role_text(role, partner)}")
     return member
 
 
@@ -140,7 +148,7 @@ def change_member(session: Session, actor: User, membership: Membership, member:
         _keep_a_coordinator(session, member)
     member.role, member.partner_id = role, partner.id if partner else None
     log(session, membership.alliance, actor, "member.changed",
-        f"{actor.name} made {member.user.name} {_role_text(role, partner)}")
+        f"{actor.name} made {member.user.name} {role_text(role, partner)}")
     return member
 
 
@@ -169,8 +177,9 @@ def _keep_a_coordinator(session: Session, leaving: Membership) -> None:
         raise Conflict("An alliance needs at least one coordinator; appoint another one first.")
 
 
-def _role_text(role: MemberRole, partner: Partner | None) -> str:
-    return f"partner member for {partner.name}" if partner else role.label
+def role_text(role: MemberRole, partner: Partner | None) -> str:
+    """"partner member for Alpha", "steering member for Alpha" (sits for it), "accountant"."""
+    return f"{role.label} for {partner.name}" if partner else role.label
 
 
 def term_contains(alliance: Alliance, day: date) -> bool:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
+from ledger.domain.renewal import is_read_only
 from ledger.domain.text import clean_text, parse_date
 from ledger.domain.vocabulary import MemberRole, SignOffStatus
 from ledger.models import Alliance, Membership, Partner, Period, SignOff, User
@@ -70,6 +71,7 @@ def check_open(session: Session, alliance: Alliance, day: date, field: str = "da
     Pass ``closed`` only if it came from :func:`locked_closed_through` in this transaction
     (e.g. an import checking many rows); otherwise the lock is taken here.
     """
+    ensure_not_ended(alliance, date.today(), field)  # noqa: DTZ011 - the alliance's calendar day, as in the views
     closed = closed if closed is not None else locked_closed_through(session, alliance)
     if closed is not None and day <= closed:
         raise InvalidInput.at(
@@ -77,6 +79,13 @@ def check_open(session: Session, alliance: Alliance, day: date, field: str = "da
                    f"period. Date it after {closed.isoformat()}; a correction goes into an open period "
                    f"as a reversal.")
     return day
+
+
+def ensure_not_ended(alliance: Alliance, today: date, field: str = "date") -> None:
+    """A terminated alliance is read-only after its last day: no entries, imports, versions or measurements."""
+    if is_read_only(today, alliance.ended_on):
+        raise InvalidInput.at(field, f"{alliance.name} ended on {alliance.ended_on.isoformat()}: its books are "
+                                     f"read-only. Export, checkpoints and history stay available.")
 
 
 def open_day(session: Session, alliance: Alliance, today: date) -> date:

@@ -37,3 +37,7 @@ def init_app(app: Flask) -> None:
     from ledger.web import exports
 
     app.register_blueprint(exports.bp)
+    from ledger.web import charter, checkpoints, indicators, state, targets  # the value lifecycle (issue 5)
+
+    for module in (charter, targets, indicators, checkpoints, state):
+        app.register_blueprint(module.bp)

@@ -127,7 +127,8 @@ def new(alliance_id: int):
         slots = [_slot_data(p) for p in current.pools] if current else []
         slots += [{"side": PoolSide.COSTS.value, "scope": "all"}] * (SLOTS - len(slots))
         form = form_class(formdata=None, data={
-            "effective_from": default_day(alliance, today()).isoformat(),
+            # After a "renegotiate" decision the new version starts on the day the steering group chose.
+            "effective_from": (alliance.renegotiate_from or default_day(alliance, today())).isoformat(),
             **{f"pools_{i}": slot for i, slot in enumerate(slots[:SLOTS])}})
         return _render_new(membership, form, partners, {})
 

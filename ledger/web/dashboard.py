@@ -9,9 +9,12 @@ from wtforms.widgets import DateInput
 
 from ledger.domain.errors import InvalidInput
 from ledger.domain.permissions import can_manage, can_record
+from ledger.domain.renewal import is_read_only
 from ledger.extensions import get_session
 from ledger.models import Membership
 from ledger.queries import activity_of, balance_sheet, latest_entries
+from ledger.reviews import schedule_summary
+from ledger.services.checkpoints import open_due
 from ledger.services.entries import record_settle_up, transfers_fingerprint
 from ledger.web.access import membership_or_404
 from ledger.web.activity import NotifyForm
@@ -44,7 +47,7 @@ def balance_context(membership: Membership, settle_form: SettleUpForm | None = N
     context = {
         "membership": membership, "alliance": alliance, "sheet": sheet, "whole": whole, "settle_form": settle_form,
         "filter_errors": errors, "period": {"from": request.args.get("from", ""), "to": request.args.get("to", "")},
-        "can_settle": can_manage(membership.role)}
+        "can_settle": can_manage(membership.role) and not is_read_only(today(), alliance.ended_on)}
     return context, 400 if errors else 200
 
 
@@ -52,6 +55,8 @@ def _render(membership: Membership, settle_form: SettleUpForm | None = None, sta
             notify_form: NotifyForm | None = None):
     session = get_session()
     alliance = membership.alliance
+    if open_due(session, alliance, today()):  # a checkpoint whose date has come opens on the first look
+        session.commit()
     context, filter_status = balance_context(membership, settle_form)
     if status == 200:
         status = filter_status
@@ -59,7 +64,8 @@ def _render(membership: Membership, settle_form: SettleUpForm | None = None, sta
         "alliance/dashboard.html", section="dashboard", **context,
         notify_form=notify_form or NotifyForm.of(membership),
         latest=latest_entries(session, alliance, limit=10), activity=activity_of(session, alliance, limit=10),
-        can_record=can_record(membership.role)), status
+        reviews=schedule_summary(session, alliance, today()), today=today(),
+        can_record=can_record(membership.role) and not is_read_only(today(), alliance.ended_on)), status
 
 
 @bp.route("/a/<id:alliance_id>/")

@@ -29,9 +29,12 @@ def amount_input(cents: int, currency: str) -> str:
     return to_decimal_string(cents, currency)
 
 
-def day(value: date | datetime | None) -> str:
+def day(value: date | datetime | str | None) -> str:
+    """A day, or an instant to the minute in UTC; ISO text (a frozen snapshot's ``taken_at``) reads the same."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     return value.isoformat()

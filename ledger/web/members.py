@@ -13,7 +13,7 @@ from ledger.domain.vocabulary import MemberRole
 from ledger.extensions import get_session
 from ledger.models import Membership
 from ledger.queries import members_of, partners_of, row_in
-from ledger.services.alliances import add_member, change_member, remove_member
+from ledger.services.alliances import add_member, change_member, remove_member, role_text
 from ledger.services.lookups import parse_id
 from ledger.web.access import membership_or_404
 from ledger.web.common import Choice, me, put_errors
@@ -25,7 +25,9 @@ class MemberForm(FlaskForm):
     action = HiddenField(default="add")
     email = StringField("Email", widget=EmailInput())
     role = Choice("Role")
-    partner_id = Choice("Partner", description="Only for a partner member: the partner they act for.")
+    partner_id = Choice("Partner", description="Required for a partner member (the partner they act for); optional "
+                        "for a steering member (the partner they sit for, whose vote they cast at checkpoints). "
+                        "Leave it empty for an accountant or a coordinator.")
     name = StringField("Name", description="Only for someone without an account yet.")
     password = PasswordField("First password", description="Only for a new account; at least 8 characters.")
 
@@ -92,7 +94,7 @@ def index(alliance_id: int):
             session.rollback()
             put_errors(form, exc.errors)
             return _render(membership, add_form=form, status=422)
-        message = f"Added {added.user.name} as {added.role.label}."
+        message = f"Added {added.user.name} as {role_text(added.role, added.partner)}."
     elif action == "change":
         form = ChangeForm()
         form.validate_on_submit()
@@ -104,7 +106,7 @@ def index(alliance_id: int):
             session.rollback()
             put_errors(form, exc.errors)
             return _render(membership, failed=form, status=422)
-        message = f"{member.user.name} is now {member.role.label}."
+        message = f"{member.user.name} is now {role_text(member.role, member.partner)}."
     elif action == "remove":
         member = _member_or_404(membership, request.form.get("member_id"))
         name = member.user.name

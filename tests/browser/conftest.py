@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+from tests.builders import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -67,3 +70,43 @@ def screenshot(page, name: str) -> Path:
     path = ARTEFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ---- several people at once, on live pages ------------------------------------------------------------
+
+@pytest.fixture
+def live(app, live_server):
+    """The live server, with short heartbeats so streams of closed pages end soon after each test."""
+    app.config["LIVE_HEARTBEAT_SECONDS"] = 1.0
+    yield live_server
+    listener = app.extensions.get("ledger.listener")
+    if listener is not None:
+        listener.stop()
+
+
+@pytest.fixture
+def people(browser, live) -> Iterator:
+    """``people("beta")``: a page of a new browser context, logged in as that user of the case."""
+    contexts = []
+
+    def open_as(who: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(live.url + "/login")
+        page.fill("input[name=email]", f"{who}@example.org")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(live.url + "/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def open_live(page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")

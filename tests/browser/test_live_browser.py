@@ -7,56 +7,14 @@ regression shows as a timeout rather than a slow pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import expect
 
 from ledger.models import Activity, Alliance, Membership, User
 from ledger.services.alliances import remove_member
 from ledger.services.users import create_token
-from tests.browser.conftest import screenshot
-from tests.builders import PASSWORD
+from tests.browser.conftest import open_live, screenshot
 
 LIVE_MS = 2_000
-
-
-@pytest.fixture
-def live(app, live_server):
-    """The live server, with short heartbeats so streams of closed pages end soon after each test."""
-    app.config["LIVE_HEARTBEAT_SECONDS"] = 1.0
-    yield live_server
-    listener = app.extensions.get("ledger.listener")
-    if listener is not None:
-        listener.stop()
-
-
-@pytest.fixture
-def people(browser, live) -> Iterator:
-    """``people("beta")``: a page of a new browser context, logged in as that user of the case."""
-    contexts = []
-
-    def open_as(who: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(live.url + "/login")
-        page.fill("input[name=email]", f"{who}@example.org")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(live.url + "/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def open_live(page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator("#live-status")).to_have_text("Live")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
 def token_for(session, case, who: str) -> str:

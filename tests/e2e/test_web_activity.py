@@ -121,12 +121,12 @@ def test_every_alliance_page_carries_what_the_live_script_needs(client, auth, se
         assert 'id="live-status"' in page, path
         assert f'href="/a/{a}/balance"' in page, path
         assert f'href="/a/{a}/activity"' in page, path
-    expected = {"/": {"balance", "settle-up", "latest", "activity"}, "/balance": {"balance", "settle-up"},
+    expected = {"/": {"balance", "settle-up", "latest", "activity", "reviews"}, "/balance": {"balance", "settle-up"},
                 "/ledger": {"ledger"}, "/activity": {"activity-feed"}}
     for path, names in expected.items():
         page = client.get(f"/a/{a}{path}").get_data(as_text=True)
         found = regions_of(page)
-        assert set(found) == names, path
+        assert set(found) == names | {"life-state"}, path  # every page shows where the alliance is in its life
         for name, tags in found.items():
             # What a viewer types must survive a refresh of the regions: no form or field inside one.
             assert not tags & {"form", "input", "select", "textarea", "button"}, (path, name)

@@ -36,7 +36,8 @@ def test_the_plan_is_the_same_on_every_run():
 def test_loading_creates_the_case_alliance(session, demo):
     alliance, logins = demo
     assert alliance.name == ALLIANCE_NAME
-    assert (alliance.currency, alliance.start_date, alliance.term_end) == ("EUR", date(2020, 4, 1), date(2022, 3, 31))
+    # The 3-month review renewed the alliance, extending the term by a quarter.
+    assert (alliance.currency, alliance.start_date, alliance.term_end) == ("EUR", date(2020, 4, 1), date(2022, 6, 30))
     assert "masks" in alliance.cause
     roles = {p.name: p.role for p in session.scalars(select(Partner).where(Partner.alliance_id == alliance.id))}
     assert roles == {"Alpha": PartnerRole.PROTAGONIST, "Beta": PartnerRole.PROTAGONIST,

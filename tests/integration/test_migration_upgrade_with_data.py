@@ -39,7 +39,9 @@ def test_upgrading_a_populated_database_keeps_every_row(database_url):
     try:
         with engine.begin() as conn:  # back to revision 0002 with rows that reference entries
             names = "alembic_version, " + ", ".join(
-                ["signoffs", "periods", "import_mappings", "import_batches", "activity", "entries", "pool_shares",
+                ["votes", "assessments", "checkpoints", "measurements", "charter_targets", "targets",
+                 "charter_commitments", "charter_versions", "signoffs", "periods", "import_mappings",
+                 "import_batches", "activity", "entries", "pool_shares",
                  "pool_categories", "pool_kinds", "pools", "agreement_versions", "memberships", "categories",
                  "partners", "api_tokens", "alliances", "users"])
             for name in names.split(", "):
@@ -55,6 +57,12 @@ def test_upgrading_a_populated_database_keeps_every_row(database_url):
                 (1, 12345, None), (2, -12345, 1)]
             assert conn.execute(text("SELECT entry_id FROM activity ORDER BY seq")).scalars().all() == [1, 2]
             assert conn.execute(text("SELECT import_batch_id FROM entries")).scalars().all() == [None, None]
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+            # Each alliance's charter starts from what its row held.
+            charter = conn.execute(text("SELECT a.id, c.number, c.effective_from = a.start_date, "
+                                        "c.term_end = a.term_end, c.cause = a.cause FROM alliances a "
+                                        "JOIN charter_versions c ON c.alliance_id = a.id")).all()
+            assert charter
+            assert all(row[1] == 1 and row[2] and row[3] and row[4] for row in charter)
     finally:
         engine.dispose()
