@@ -43,7 +43,7 @@ spreadsheet:
 ## Install what the tests need, check style, run the whole suite
 test: install browser spreadsheet
 	$(BIN)/ruff check ledger tests benchmarks migrations/env.py wsgi.py
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: install
 	$(BIN)/ruff check ledger tests benchmarks migrations/env.py wsgi.py

@@ -11,10 +11,11 @@ import os
 import shutil
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from ledger import create_app
@@ -47,24 +48,45 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
+def worker_postgres_url() -> str:
+    """TEST_DATABASE_URL; under pytest-xdist, a database of this worker's own beside it (``test_gw0`` ...).
+
+    Workers share the server, never a database: each one empties its own between tests.
+    """
+    url = make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url.render_as_string(hide_password=False)
+    own = url.set(database=f"{url.database}_{worker}")
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own.database,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{own.database}"')
+    return own.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = normalise_url(os.environ["TEST_DATABASE_URL"])
+def postgres_engine() -> Iterator[Engine]:
+    """A PostgreSQL database migrated to head once per run, and an engine to empty it between tests."""
+    url = worker_postgres_url()
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
     upgrade(url)
-    return url
-
-
-def _truncate_postgres(url: str) -> None:
-    engine = make_engine(url)
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield engine
     engine.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    """Delete every row and restart the ids: about 6x faster than TRUNCATE on tables this small."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        sequences = conn.scalars(text("SELECT sequence_name FROM information_schema.sequences "
+                                      "WHERE sequence_schema = 'public'")).all()
+        for name in sequences:
+            conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
 
 
 @pytest.fixture(params=ENGINES)
@@ -75,9 +97,9 @@ def database_url(request, tmp_path) -> str:
         target = tmp_path / "ledger.db"
         shutil.copy(template, target)
         return f"sqlite:///{target}"
-    url = request.getfixturevalue("postgres_url")
-    _truncate_postgres(url)
-    return url
+    engine = request.getfixturevalue("postgres_engine")
+    _empty_postgres(engine)
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

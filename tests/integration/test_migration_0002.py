@@ -8,7 +8,6 @@ fixtures never do.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -17,9 +16,9 @@ import pytest
 from sqlalchemy import MetaData, Table, insert, text
 from sqlalchemy.engine import make_url
 
-from ledger.db import make_engine, normalise_url
+from ledger.db import make_engine
 from ledger.migrate import upgrade
-from tests.conftest import ENGINES
+from tests.conftest import ENGINES, worker_postgres_url
 
 
 def _admin_dsn(url: str) -> tuple[str, str, str]:
@@ -36,7 +35,7 @@ def fresh_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'mig.db'}"
         return
-    admin, url, name = _admin_dsn(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    admin, url, name = _admin_dsn(worker_postgres_url())
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
