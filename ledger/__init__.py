@@ -42,4 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ledger.live import stream
 
     stream.init_app(app)
+    from ledger import ratelimit
+    from ledger.web import security
+
+    ratelimit.init_app(app)
+    security.init_app(app)
     return app

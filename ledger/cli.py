@@ -34,7 +34,7 @@ def init_db() -> None:
 @user_cli.command("create")
 @click.argument("email")
 @click.option("--name", prompt=True, help="Full name shown to other members.")
-@click.password_option(help="At least 8 characters.")
+@click.password_option(help="At least 10 characters, not a common password, not the email.")
 def user_create(email: str, name: str, password: str) -> None:
     """Create a user who can log in with EMAIL."""
     session = get_session()
@@ -137,6 +137,79 @@ def open_checkpoints() -> None:
             click.echo(f"Opened \u201c{checkpoint.label}\u201d of {alliance.name}, as of {checkpoint.as_of}")
         session.commit()
     click.echo(f"{opened} checkpoint{'s' if opened != 1 else ''} opened.")
+
+
+@ledger_cli.command("backup")
+@click.argument("target", required=False, type=click.Path(dir_okay=False))
+def backup_command(target: str | None) -> None:
+    """Write a consistent backup while the app keeps running (default: instance/backups/ledger-<time>.db|.dump).
+
+    SQLite: the online backup API. PostgreSQL: pg_dump's custom format (restore with ``ledger restore``).
+    """
+    from pathlib import Path
+
+    from ledger.backup import BackupError, backup, default_path
+
+    url = current_app.config["DATABASE_URL"]
+    path = Path(target) if target else default_path(Path(current_app.instance_path) / "backups", url)
+    try:
+        backup(url, path)
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Wrote {path}")
+
+
+@ledger_cli.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.confirmation_option(prompt="Restoring replaces everything in this database with the backup. Go on?")
+def restore_command(source: str) -> None:
+    """Replace the database's contents with a backup made by ``ledger backup``; stop the app first."""
+    from pathlib import Path
+
+    from ledger.backup import BackupError, restore
+
+    try:
+        restore(current_app.config["DATABASE_URL"], Path(source))
+    except BackupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Restored {source}. Check it with: flask --app wsgi ledger verify")
+
+
+@ledger_cli.command("verify")
+@click.argument("alliance_id", type=int, required=False)
+def verify_command(alliance_id: int | None) -> None:
+    """Check the hash chain of ALLIANCE_ID (default: every alliance); exit 1 at the first record that does not match.
+
+    Prints "intact: N records, head P-HASH" per alliance, or every problem found (changed, missing, unlinked
+    records, broken links). Compare the head with the one printed in an earlier export.
+    """
+    from sqlalchemy import select
+
+    from ledger.chain import verify_alliance
+    from ledger.db import MAX_ID
+    from ledger.models import Alliance
+
+    session = get_session()
+    if alliance_id is None:
+        alliances = list(session.scalars(select(Alliance).order_by(Alliance.id)))
+    else:
+        alliance = session.get(Alliance, alliance_id) if 0 < alliance_id <= MAX_ID else None
+        if alliance is None:
+            click.echo(f"error: no alliance #{alliance_id}", err=True)
+            raise SystemExit(2)
+        alliances = [alliance]
+    broken = 0
+    for alliance in alliances:
+        verdict = verify_alliance(session, alliance.id)
+        click.echo(f"Alliance #{alliance.id} {alliance.name}: {verdict.summary()}")
+        for problem in verdict.problems:
+            where = f"position {problem.position}" if problem.position else "no position"
+            click.echo(f"  {problem.kind}: {problem.record} ({where}): {problem.message}")
+        broken += not verdict.intact
+    if broken:
+        raise SystemExit(1)
 
 
 def init_app(app: Flask) -> None:

@@ -26,12 +26,24 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # "Keep me logged in" cookie: the same flags as the session cookie (Secure too, in production).
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "LOCALE": "en",
     # Live views: heartbeat comment interval, stream recycling, and the browser's reconnect delay.
     "LIVE_HEARTBEAT_SECONDS": 15.0,
     "LIVE_STREAM_SECONDS": 300.0,
     "LIVE_RETRY_MS": 1000,
+    # Rate limits (ledger/ratelimit.py, Flask-Limiter syntax): failed log-ins per client address and per
+    # email, API requests with an unknown or revoked token per address. memory:// counts per process;
+    # redis://host:6379 shares the counts between processes. RATELIMIT_ENABLED=false turns them off.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "API_TOKEN_RATE_LIMIT": "20 per minute",
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust no such header).
+    "PROXY_COUNT": 0,
 }
 
 
@@ -47,6 +59,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     production = app.config["ENV"] == "production"
     if production:
         app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     if not app.config.get("SECRET_KEY"):
         if production:
             raise ConfigError(

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.db import Base, Quantity, UTCDateTime, Weight, utcnow
+from ledger.domain.passwords import session_fingerprint
 from ledger.domain.vocabulary import (
     Decision,
     EntryKind,
@@ -49,6 +50,7 @@ REFERENCE_MAX = 300
 EMAIL_MAX = 254
 TEXT_MAX = 4000
 UNIT_MAX = 40
+IDEMPOTENCY_KEY_MAX = 100
 
 
 def _enum(cls, name: str) -> Enum:
@@ -67,6 +69,13 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        """The log-in session's user id, ``"<id>:<fingerprint of the password hash>"`` (see web.auth.load_user).
+
+        A new password makes every session opened with the old one invalid, with no column to keep.
+        """
+        return f"{self.id}:{session_fingerprint(self.password_hash)}"
 
 
 class ApiToken(Base):
@@ -552,3 +561,70 @@ class Vote(Base):
 
     user: Mapped[User] = relationship()
     partner: Mapped[Partner | None] = relationship()
+
+
+class ChainLink(Base):
+    """One link of an alliance's hash chain (tamper evidence, ``ledger/domain/chain.py``).
+
+    A table of its own rather than hash columns on each chained table: one record can have several links
+    (a checkpoint is scheduled, opened, decided), a deleted record leaves its link behind to say so, the
+    chained tables stay exactly as they were, and a new kind of record joins the chain without a migration
+    of its table. ``(alliance_id, position)`` is unique: two writers can never fork the chain (they also
+    take turns under the alliance row lock, see services.chain).
+    """
+
+    __tablename__ = "chain_links"
+    __table_args__ = (
+        UniqueConstraint("alliance_id", "position"),
+        Index("ix_chain_links_record", "record_type", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    position: Mapped[int] = mapped_column(BigInteger)
+    record_type: Mapped[str] = mapped_column(String(32))
+    #: Not a foreign key: the record may be deleted (on purpose, with a removal link, or by tampering).
+    record_id: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A POST an API client marked with ``Idempotency-Key``, and the answer it got, to replay on a retry.
+
+    Written in the same transaction as what the request created, so a retry after a lost response finds
+    either both (and gets the same answer) or neither (and the request runs once). ``(user_id, key)`` is
+    unique: two concurrent retries cannot both create an entry, the second one's insert fails and it replays.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"), index=True)
+    key: Mapped[str] = mapped_column(String(IDEMPOTENCY_KEY_MAX))
+    #: SHA-256 of the method, path and body: the same key with another request is refused, not replayed.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed log-in (wrong email or password) or a request with an unknown API token: the audit trail of
+    attempts to get in. The account owner sees the attempts on their account (Account page)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The email that was typed (lower-cased as log-in compares it); empty for an unknown API token.
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), default="")
+    #: The account that email belongs to, if any.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(45), default="")
+    #: "web" (the log-in form) or "api" (a bearer token nobody issued, or one revoked).
+    via: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         alliances,
         auth,
         balances,
+        chain,
         charter,
         checkpoints,
         entries,

@@ -15,6 +15,7 @@ from ledger.domain.errors import NotFound
 from ledger.extensions import get_session
 from ledger.models import Membership, User
 from ledger.queries import membership_in
+from ledger.services.audit import record_failed_login
 from ledger.services.users import user_for_token
 
 #: Endpoints anyone may read: the API's own description.
@@ -38,6 +39,10 @@ def authenticate() -> None:
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.", error=None)
     user = user_for_token(get_session(), token)
     if user is None:
+        session = get_session()
+        session.rollback()
+        record_failed_login(session, "", request.remote_addr, "api")
+        session.commit()
         raise Unauthorized("The API token is not valid or has been revoked.", error="invalid_token")
     g.api_user = user
 

@@ -105,7 +105,7 @@ def save_charter_version(alliance_id: int):
 
 def _as_of(alliance: Alliance) -> date:
     value = request.args.get("as_of")
-    if value is None or not value.strip():
+    if value is None or value == "":  # empty is left out; blank is a 400 at as_of, as every query parameter
         return default_day(alliance, today())
     try:
         return clamp_into_term(alliance, parse_date(value, "as_of"))

@@ -22,6 +22,7 @@ from ledger.extensions import get_session
 from ledger.models import Alliance, Assessment, Checkpoint, Membership, Vote
 from ledger.reviews import Review, challenges_of, checkpoint_in, checkpoint_state, review_of, schedule
 from ledger.services import checkpoints as service
+from ledger.services.audit import record_download
 from ledger.snapshots import FIGURES
 
 
@@ -199,10 +200,14 @@ def get_review_pack(alliance_id: int, checkpoint_id: int):
     membership = membership_or_404(alliance_id)
     _open_due(membership)
     checkpoint = _checkpoint_or_404(membership.alliance, checkpoint_id)
-    export = review_pack_file(get_session(), membership.alliance, checkpoint)
+    session = get_session()
+    export = review_pack_file(session, membership.alliance, checkpoint)
     response = send_file(export.content, mimetype=export.mimetype, as_attachment=True, download_name=export.name,
                          max_age=0)
     response.headers["Cache-Control"] = "no-store"
+    record_download(session, membership.alliance, current_user(),
+                    f"the review pack of \u201c{checkpoint.label}\u201d", "API")
+    session.commit()
     return response
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from flask import jsonify
 from sqlalchemy import select
 
-from ledger.api import serializers
+from ledger.api import idempotency, serializers
 from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
@@ -48,9 +48,15 @@ def list_entries(alliance_id: int):
 def create_entry(alliance_id: int):
     session = get_session()
     membership = membership_or_404(alliance_id)
-    row = entries.record_entry(session, current_user(), membership, json_body())
+
+    def record():
+        row = entries.record_entry(session, current_user(), membership, json_body())
+        return created(one_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id,
+                       entry_id=row.id)
+
+    response = idempotency.once(session, current_user(), membership.alliance, record)
     session.commit()
-    return created(one_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id, entry_id=row.id)
+    return response
 
 
 def entry_or_404(alliance: Alliance, entry_id: int) -> Entry:
@@ -72,6 +78,13 @@ def reverse_entry(alliance_id: int, entry_id: int):
     session = get_session()
     membership = membership_or_404(alliance_id)
     original = entry_or_404(membership.alliance, entry_id)
-    row = entries.reverse_entry(session, current_user(), membership, original, json_body(optional=True), today())
+
+    def reverse():
+        row = entries.reverse_entry(session, current_user(), membership, original, json_body(optional=True),
+                                    today())
+        return created(one_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id,
+                       entry_id=row.id)
+
+    response = idempotency.once(session, current_user(), membership.alliance, reverse)
     session.commit()
-    return created(one_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id, entry_id=row.id)
+    return response

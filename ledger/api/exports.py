@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from ledger.api.auth import membership_or_404
+from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
 from ledger.api.errors import BadRequest
 from ledger.api.inputs import date_range
@@ -12,12 +12,14 @@ from ledger.domain.errors import FieldErrors
 from ledger.export.files import download
 from ledger.export.period import ExportPeriod, parse_format
 from ledger.extensions import get_session
+from ledger.services.audit import record_download
 
 
 @bp.get("/alliances/<id:alliance_id>/export")
 def export(alliance_id: int):
     """Any member may export: the books are open to every partner, as the shared sheet was."""
-    alliance = membership_or_404(alliance_id).alliance
+    membership = membership_or_404(alliance_id)
+    alliance = membership.alliance
     errors = FieldErrors()
     fmt = errors.check("format", parse_format, request.args.get("format"))
     start, end = date_range(errors)
@@ -27,4 +29,9 @@ def export(alliance_id: int):
     if period.end < period.start:
         raise BadRequest("Some query parameters are not valid.",
                          {"to" if end else "from": "The period would end before it starts; give both from and to."})
-    return download(get_session(), alliance, period, fmt)
+    session = get_session()
+    response = download(session, alliance, period, fmt)
+    record_download(session, alliance, current_user(), f"the {fmt} export of {period.start} to {period.end}",
+                    "API")
+    session.commit()
+    return response

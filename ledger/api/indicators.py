@@ -16,7 +16,7 @@ from ledger.indicators import balance_indicators
 @bp.get("/alliances/<id:alliance_id>/indicators")
 def get_indicators(alliance_id: int):
     alliance = membership_or_404(alliance_id).alliance
-    raw = (request.args.get("as_of") or "").strip()
+    raw = request.args.get("as_of") or ""  # empty is left out; blank is a 400 at as_of, as every query parameter
     try:
         as_of = parse_date(raw, "as_of") if raw else None
     except InvalidInput as exc:

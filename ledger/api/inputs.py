@@ -51,8 +51,13 @@ def json_body(*, optional: bool = False) -> dict:
 
 
 def _query(name: str) -> str | None:
+    """The parameter's value; an empty one (``?from=``) is left out, as documented (allowEmptyValue).
+
+    Only empty: a blank but non-empty value (``?from=%20``) is a filter the caller meant, and a 400
+    at the parameter tells them it is not one, where ignoring it would answer a question not asked.
+    """
     value = request.args.get(name)
-    return None if value is None or value.strip() == "" else value
+    return None if value is None or value == "" else value
 
 
 def date_range(errors: FieldErrors | None = None) -> tuple[date | None, date | None]:

@@ -130,8 +130,9 @@ SCHEMAS: dict[str, dict] = {
                        "as that partner's in the quorum); empty for an accountant or a coordinator."},
         "name": {"type": "string", "maxLength": NAME_MAX,
                  "description": "Required when the email has no account yet."},
-        "password": {"type": "string", "minLength": 8, "maxLength": 200,
-                     "description": "The first password, required when the email has no account yet."},
+        "password": {"type": "string", "minLength": 10, "maxLength": 200,
+                     "description": "The first password, required when the email has no account yet; not one "
+                                    "of the most common passwords, not the email address."},
     }, required=["email", "role"], closed=False),
     "Share": obj({"partner_id": ID, "partner": STRING,
                   "weight": {"type": "string", "description": "A positive decimal, e.g. \"1\" or \"33.3333\"."}}),
@@ -248,6 +249,8 @@ _ERRORS = {
     409: ("Conflict", "The request clashes with the current state."),
     413: ("PayloadTooLarge", "The body is over 2 MB."),
     422: ("Unprocessable", "A body field is not valid (named in fields); nothing was written."),
+    429: ("TooManyRequests", "Too many requests with a bad or revoked token from this address (any token is "
+                             "refused until the window moves on); wait Retry-After seconds."),
 }
 
 RESPONSES = {
@@ -256,6 +259,8 @@ RESPONSES = {
 }
 RESPONSES["Unauthorized"]["headers"] = {
     "WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", "schema": {"type": "string"}}}
+RESPONSES["TooManyRequests"]["headers"] = {
+    "Retry-After": {"description": "Seconds until requests are answered again.", "schema": {"type": "integer"}}}
 
 
 def _path_id(name: str, what: str) -> dict:
@@ -264,7 +269,9 @@ def _path_id(name: str, what: str) -> dict:
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    # Every query parameter reads an empty value (?from=) as left out, as HTML forms send an unfilled field.
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "schema": schema,
+            "description": description}
 
 
 PARAMETERS = {
@@ -276,6 +283,13 @@ PARAMETERS = {
     "EntryId": _path_id("entry_id", "entry"),
     "From": _query("from", DATE, "First day of the range (inclusive)."),
     "To": _query("to", DATE, "Last day of the range (inclusive); not before from."),
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        "description": "Any unique string (e.g. a UUID) chosen by the client. A retry with the same key and "
+                       "the same body gets the first answer again (header Idempotent-Replayed: true) instead "
+                       "of recording twice; the same key with another body is a 422.",
+    },
 }
 
 
@@ -284,7 +298,7 @@ def _param(name: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    return {str(code): {"$ref": f"#/components/responses/{_ERRORS[code][0]}"} for code in (401, *codes)}
+    return {str(code): {"$ref": f"#/components/responses/{_ERRORS[code][0]}"} for code in (401, 429, *codes)}
 
 
 def _ok(schema: str, description: str, status: int = 200, location: bool = False) -> dict:
@@ -370,8 +384,9 @@ PATHS = {
                                          "default": DEFAULT_LIMIT}, "Page size."),
                         _query("cursor", STRING, "next_cursor of the previous page."),
                     ]),
-        "post": _post("create_entry", "Record an entry (partner members for their own partner, coordinators "
-                      "for any)", "EntryInput", "Entry", *WRITE_ERRORS),
+        "post": {**_post("create_entry", "Record an entry (partner members for their own partner, coordinators "
+                         "for any)", "EntryInput", "Entry", *WRITE_ERRORS),
+                 "parameters": [_param("IdempotencyKey")]},
     },
     "/alliances/{alliance_id}/entries/{entry_id}": {
         "parameters": [_param("AllianceId"), _param("EntryId")],
@@ -379,8 +394,9 @@ PATHS = {
     },
     "/alliances/{alliance_id}/entries/{entry_id}/reversal": {
         "parameters": [_param("AllianceId"), _param("EntryId")],
-        "post": _post("reverse_entry", "Reverse an entry with a new, negated entry (once; not a reversal)",
-                      "ReversalInput", "Entry", *WRITE_ERRORS, 409, body_required=False),
+        "post": {**_post("reverse_entry", "Reverse an entry with a new, negated entry (once; not a reversal)",
+                         "ReversalInput", "Entry", *WRITE_ERRORS, 409, body_required=False),
+                 "parameters": [_param("IdempotencyKey")]},
     },
     "/alliances/{alliance_id}/balance": {
         "parameters": [_param("AllianceId")],
@@ -884,3 +900,53 @@ PATHS.update({
                       "MeasurementInput", "Measurement", *WRITE_ERRORS),
     },
 })
+
+
+# Tamper evidence (issue 6). Added to the same dicts DOCUMENT holds, so they are part of it.
+_RECORD_TYPES = ["entry", "agreement_version", "charter_version", "checkpoint", "checkpoint_opened",
+                 "checkpoint_decided", "checkpoint_removed", "assessment", "vote"]
+_FINGERPRINT = {"type": "string", "pattern": r"^(\d+-[0-9a-f]{8,64}|0-genesis)$", "examples": ["42-3fa9c1d2e4b5a6f7"],
+                "description": "A chain head as exports print it: position, dash, the first 16 hex digits of its hash."}
+SCHEMAS.update({
+    "ChainLink": obj({
+        "position": {"type": "integer", "minimum": 1}, "record_type": {"type": "string", "enum": _RECORD_TYPES},
+        "record_id": ID, "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    }),
+    "ChainProblem": obj({
+        "kind": {"type": "string", "enum": ["changed", "missing", "broken", "unlinked"],
+                 "description": "changed: the record no longer gives its hash; missing: the record was deleted; "
+                                "broken: a link was deleted or rewritten; unlinked: a record has no link."},
+        "record_type": {"type": "string", "enum": _RECORD_TYPES}, "record_id": ID,
+        "position": nullable({"type": "integer", "minimum": 1}), "message": STRING,
+    }),
+    "HeadCheck": obj({
+        "fingerprint": _FINGERPRINT,
+        "found": {"type": "boolean", "description": "The earlier head is still a link of the chain: nothing up to it "
+                                                    "was rewritten."},
+        "position": {"type": "integer", "minimum": 0},
+        "added_since": {"type": "integer", "minimum": 0, "description": "Records chained after it (0 if not found)."},
+    }),
+    "Chain": obj({
+        "intact": {"type": "boolean", "description": "Every record matches its link and every link its predecessor."},
+        "count": {"type": "integer", "minimum": 0, "description": "Links in the chain."},
+        "fingerprint": _FINGERPRINT,
+        "head": nullable(ref("ChainLink")),
+        "problems": {"type": "array", "items": ref("ChainProblem"),
+                     "description": "In chain order, then records with no link; the first is the first break."},
+        "head_check": nullable(ref("HeadCheck")),
+    }),
+})
+PATHS.update({
+    "/alliances/{alliance_id}/chain": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_chain", "Verify the alliance's hash chain (tamper evidence): intact, or every record that "
+                    "no longer matches; its head; and, with head, whether an earlier export's head is still in it",
+                    "Chain", 400, 404,
+                    params=[_query("head", STRING, "The chain head an earlier export printed, to check against the "
+                                                   "chain now.")]),
+    },
+})
+PATHS["/alliances/{alliance_id}/export"]["get"]["responses"]["200"]["headers"]["X-Chain-Head"] = {
+    "description": "The alliance's chain head when the file was made (also in the file name and the workbook's "
+                   "Summary): keep it, and check it later with GET /alliances/{alliance_id}/chain?head=...",
+    "schema": _FINGERPRINT}

@@ -110,6 +110,8 @@ def parse_amount(text: object, currency: str, *, field: str = "amount",
     if isinstance(text, bool) or text is None:
         raise InvalidInput.at(field, "Enter an amount.")
     if isinstance(text, int):
+        if abs(text) > MAX_AMOUNT:  # before str(): an int of over 4,300 digits raises ValueError there (a 500)
+            raise InvalidInput.at(field, "The amount cannot be over 1,000,000,000.00.")
         text = str(text)
     if isinstance(text, float):
         raise InvalidInput.at(field, "Send the amount as a decimal string such as \"1234.56\".")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from ledger.domain.errors import InvalidInput
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def clean_text(value: object, field: str, *, max_len: int, required: bool = True,
@@ -32,10 +35,14 @@ def parse_date(value: object, field: str = "date") -> date:
         return value
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput.at(field, "Enter a date (YYYY-MM-DD).")
+    not_a_date = InvalidInput.at(field, f"\u201c{value.strip()[:20]}\u201d is not a date; use YYYY-MM-DD.")
+    # Python also reads 20200501 and ISO week dates (2020-W01-1 is 2019-12-30): only the documented form is a date.
+    if not _ISO_DATE.fullmatch(value.strip()):
+        raise not_a_date
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput.at(field, f"\u201c{value.strip()[:20]}\u201d is not a date; use YYYY-MM-DD.") from None
+        raise not_a_date from None
 
 
 def check_in_term(day: date, start: date, end: date, field: str = "date") -> date:

@@ -16,6 +16,8 @@ from typing import IO
 from flask import Response, send_file
 from sqlalchemy.orm import Session
 
+from ledger.chain import head_of
+from ledger.domain.chain import fingerprint
 from ledger.export.csv_export import write_csv
 from ledger.export.period import ExportPeriod, file_name
 from ledger.export.workbook import write_workbook
@@ -34,12 +36,18 @@ class ExportFile:
     name: str
     mimetype: str
     content: IO[bytes]
+    chain_head: str = ""
+
+
+def chain_head(session: Session, alliance: Alliance) -> str:
+    """The fingerprint of the alliance's hash chain, named in every export (file name, Summary, header)."""
+    return fingerprint(head_of(session, alliance.id))
 
 
 def write_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str, target: IO[bytes],
-                 exported_at: datetime) -> None:
+                 exported_at: datetime, head: str | None = None) -> None:
     if fmt == "xlsx":
-        write_workbook(session, alliance, period, target, exported_at)
+        write_workbook(session, alliance, period, target, exported_at, head)
         return
     # UTF-8 with a byte-order mark, so Excel opens accented names correctly.
     text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
@@ -51,15 +59,16 @@ def write_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt
 def export_file(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str,
                 exported_at: datetime | None = None) -> ExportFile:
     exported_at = exported_at or datetime.now(UTC)
+    head = chain_head(session, alliance)
     # Not a with-block: the file outlives this call, and send_file closes it with the response.
     content = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     try:
-        write_export(session, alliance, period, fmt, content, exported_at)
+        write_export(session, alliance, period, fmt, content, exported_at, head)
     except BaseException:
         content.close()
         raise
     content.seek(0)
-    return ExportFile(file_name(alliance, period, exported_at, fmt), MIMETYPES[fmt], content)
+    return ExportFile(file_name(alliance, period, exported_at, fmt, head), MIMETYPES[fmt], content, head)
 
 
 def download(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str) -> Response:
@@ -68,16 +77,18 @@ def download(session: Session, alliance: Alliance, period: ExportPeriod, fmt: st
     response = send_file(export.content, mimetype=export.mimetype, as_attachment=True,
                          download_name=export.name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Chain-Head"] = export.chain_head
     return response
 
 
 def save_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str, directory: Path,
                 exported_at: datetime | None = None) -> Path:
     exported_at = exported_at or datetime.now(UTC)
+    head = chain_head(session, alliance)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / file_name(alliance, period, exported_at, fmt)
+    path = directory / file_name(alliance, period, exported_at, fmt, head)
     partial = path.with_suffix(path.suffix + ".part")
     with open(partial, "wb") as target:
-        write_export(session, alliance, period, fmt, target, exported_at)
+        write_export(session, alliance, period, fmt, target, exported_at, head)
     partial.replace(path)  # never leave a half-written file under the final name
     return path

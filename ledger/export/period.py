@@ -85,8 +85,15 @@ def _given(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def file_name(alliance: Alliance, period: ExportPeriod, exported_at: datetime, fmt: str) -> str:
-    """``alliance-12-ppe-masks-2020_2020-04-01_2020-06-30_exported-20201001T101500Z.xlsx``: says what and when."""
+def file_name(alliance: Alliance, period: ExportPeriod, exported_at: datetime, fmt: str,
+              chain_head: str | None = None) -> str:
+    """``alliance-12-ppe-masks-2020_2020-04-01_2020-06-30_exported-20201001T101500Z.xlsx``: says what and when.
+
+    With ``chain_head`` the name ends ``..._chain-42-3fa9c1d2e4b5a6f7.xlsx``, so even a CSV (which has no room for
+    it inside) carries the fingerprint of the alliance's hash chain at export time.
+    """
     slug = re.sub(r"[^a-z0-9]+", "-", alliance.name.lower()).strip("-")[:40] or "alliance"
     stamp = exported_at.strftime("%Y%m%dT%H%M%SZ")
-    return f"alliance-{alliance.id}-{slug}_{period.start.isoformat()}_{period.end.isoformat()}_exported-{stamp}.{fmt}"
+    chain = f"_chain-{chain_head}" if chain_head else ""
+    return (f"alliance-{alliance.id}-{slug}_{period.start.isoformat()}_{period.end.isoformat()}_exported-{stamp}"
+            f"{chain}.{fmt}")

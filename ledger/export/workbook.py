@@ -164,9 +164,18 @@ def _widths(sheet: WriteOnlyWorksheet, widths: Iterable[int]) -> None:
 
 
 def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, target: str | BinaryIO,
-                   exported_at: datetime | None = None) -> None:
-    """Write the workbook of ``period`` to ``target`` (a path or a binary file object)."""
+                   exported_at: datetime | None = None, chain_head: str | None = None) -> None:
+    """Write the workbook of ``period`` to ``target`` (a path or a binary file object).
+
+    ``chain_head``: the fingerprint of the alliance's hash chain to print on the Summary (read now if not given),
+    so a partner can later check that the books it exported are still the books (the Verify page).
+    """
     exported_at = exported_at or datetime.now(UTC)
+    if chain_head is None:
+        from ledger.chain import head_of
+        from ledger.domain.chain import fingerprint
+
+        chain_head = fingerprint(head_of(session, alliance.id))
     money = Money(alliance.currency, minor_digits(alliance.currency))
     partners = partner_rows(session, alliance)
     shares = split_rows(session, alliance, period.start, period.end)
@@ -176,7 +185,8 @@ def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, t
     # Excel recalculates on open; LibreOffice needs telling (see ledger.export.recalc). openpyxl stores no
     # formula results: the Summary's are added by streamed.assemble from balance_sheet.
     book.calculation = CalcProperties(fullCalcOnLoad=True)
-    first, total = _summary(book.create_sheet("Summary"), alliance, period, exported_at, money, partners, closed)
+    first, total = _summary(book.create_sheet("Summary"), alliance, period, exported_at, money, partners, closed,
+                            chain_head)
     results = {1: _summary_results(balance_sheet(session, alliance, period.start, period.end), partners, first,
                                    total, money)}
     streamed = {
@@ -221,7 +231,8 @@ def _sample(c: _Cells, kinds: tuple[str, ...]) -> list:
 
 
 def _summary(sheet: WriteOnlyWorksheet, alliance: Alliance, period: ExportPeriod, exported_at: datetime,
-             money: Money, partners: list[tuple[int, str]], closed: list[ClosedPeriod]) -> tuple[int, int]:
+             money: Money, partners: list[tuple[int, str]], closed: list[ClosedPeriod],
+             chain_head: str = "") -> tuple[int, int]:
     c = _Cells(sheet, money)
     _widths(sheet, [14, 24] + [18] * 10)
     sheet.append([c.styled("Balance of ", bold=True), c.text(alliance.name)])
@@ -230,7 +241,8 @@ def _summary(sheet: WriteOnlyWorksheet, alliance: Alliance, period: ExportPeriod
     sheet.append(["Currency", alliance.currency, f"Amounts in {alliance.currency}; the (minor units) columns "
                   f"are whole {'cents' if money.digits == 2 else 'minor units'}, which every formula adds."])
     sheet.append(["Entries", "=COUNT(Ledger!$A:$A)"])
-    sheet.append([])
+    sheet.append(["Chain head", c.text(chain_head), "The fingerprint of the alliance's hash chain when this was "
+                  "exported: paste it on the alliance's Verify page later to check that no record has changed since."])
     sheet.append(["Net = (borne - cost share) - (received - return share); positive: the others owe the partner. "
                   "Cost and return shares come from the Allocation sheet (largest remainder per pool)."])
     first = 9

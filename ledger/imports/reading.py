@@ -24,6 +24,9 @@ MAX_ROWS = 10_000
 MAX_COLUMNS = 100
 #: The sheet taken from a workbook with several: the app's own export names it so.
 PREFERRED_SHEET = "Ledger"
+#: Excel's last row. openpyxl yields an empty row for every row number a sheet skips, so a 300-byte
+#: upload naming row 2,000,000,000 kept a request busy for about 20 minutes; no spreadsheet goes past it.
+EXCEL_MAX_ROW = 1_048_576
 
 Cell = str | int | float | date | datetime | None
 
@@ -182,6 +185,10 @@ def _sheet_rows(sheet, name: str, notes: list[str]) -> Sheet:
     header: list[str] | None = None
     rows: list[tuple[int, list[Cell]]] = []
     for number, record in enumerate(sheet.iter_rows(), start=1):
+        if number > EXCEL_MAX_ROW:
+            raise ImportFileError(f"The sheet \u201c{name}\u201d goes past row {EXCEL_MAX_ROW:,}, the last a "
+                                  f"spreadsheet has: it was not saved by Excel or LibreOffice. Save it again as "
+                                  f".xlsx and upload that.")
         cells: list[Cell] = []
         for index, cell in enumerate(record):
             value = getattr(cell, "value", None)

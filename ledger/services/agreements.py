@@ -34,6 +34,7 @@ from ledger.models import (
 )
 from ledger.services.activity import log
 from ledger.services.alliances import parse_choice
+from ledger.services.chain import append_link
 from ledger.services.lookups import category_of, date_in_term, partner_of
 from ledger.services.periods import check_open
 
@@ -223,6 +224,7 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
     log(session, alliance, actor, "agreement.version",
         f"{actor.name} created split agreement version {number}, effective from "
         f"{effective.isoformat()}" + (f"; {moved} recorded entries now split under it" if moved else ""))
+    append_link(session, alliance, "agreement_version", version.id)
     if alliance.renegotiate_from is not None and effective >= alliance.renegotiate_from:
         # A "renegotiate" decision waits for exactly this: the new split agreement from its date.
         alliance.renegotiate_from = None

@@ -48,11 +48,15 @@ def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
     session.flush()
     session.add_all(Category(alliance_id=alliance.id, name=c) for c in DEFAULT_CATEGORIES)
     session.add(Membership(alliance_id=alliance.id, user_id=actor.id, role=MemberRole.COORDINATOR))
-    session.add(CharterVersion(alliance_id=alliance.id, number=1, effective_from=start, cause=cause or "",
-                               objective=objective or "", term_end=end, created_by_id=actor.id,
-                               change_note="The charter as the alliance was created."))
+    charter = CharterVersion(alliance_id=alliance.id, number=1, effective_from=start, cause=cause or "",
+                             objective=objective or "", term_end=end, created_by_id=actor.id,
+                             change_note="The charter as the alliance was created.")
+    session.add(charter)
     log(session, alliance, actor, "alliance.created", f"{actor.name} created the alliance {name}")
     session.flush()
+    from ledger.services.chain import append_link  # services.chain imports periods, which imports this module
+
+    append_link(session, alliance, "charter_version", charter.id)
     return alliance
 
 
@@ -124,7 +128,7 @@ def add_member(session: Session, actor: User, membership: Membership, raw: dict)
             errors.add("name", "This person has no account yet: give their name and a first password.")
         else:
             errors.check("name", clean_text, name, "name", max_len=NAME_MAX)
-        errors.check("password", users.parse_password, raw.get("password"))
+        errors.check("password", users.parse_password, raw.get("password"), email=email)
     errors.raise_if_any()
     if user is None:
         user = users.create_user(session, email, raw.get("name"), raw.get("password"))

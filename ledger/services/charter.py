@@ -45,6 +45,7 @@ from ledger.models import (
 )
 from ledger.services.activity import log
 from ledger.services.alliances import parse_choice
+from ledger.services.chain import append_link
 from ledger.services.lookups import default_day, parse_id, partner_of
 from ledger.services.periods import ensure_not_ended, locked_closed_through
 
@@ -263,6 +264,7 @@ def _add_version(session: Session, alliance: Alliance, actor: User | None, effec
     alliance.cause = cause
     alliance.term_end = term_end
     session.flush()
+    append_link(session, alliance, "charter_version", version.id)
     session.expire(version)
     return version
 

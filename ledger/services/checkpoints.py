@@ -42,6 +42,7 @@ from ledger.models import (
 )
 from ledger.services.activity import log
 from ledger.services.alliances import parse_choice
+from ledger.services.chain import append_link
 from ledger.services.charter import check_term_end, derive_version
 from ledger.services.lookups import partner_of
 from ledger.services.periods import check_open, closed_through, ensure_not_ended, lock_alliance
@@ -83,6 +84,7 @@ def schedule_checkpoint(session: Session, actor: User, membership: Membership, r
     session.flush()
     log(session, alliance, actor, "checkpoint.scheduled",
         f"{actor.name} scheduled the checkpoint \u201c{label}\u201d on {due.isoformat()}")
+    append_link(session, alliance, "checkpoint", checkpoint.id)
     return checkpoint
 
 
@@ -106,6 +108,7 @@ def remove_checkpoint(session: Session, actor: User, membership: Membership, che
         raise Conflict(f"\u201c{checkpoint.label}\u201d is already open; an open checkpoint stays on the record.")
     log(session, membership.alliance, actor, "checkpoint.removed",
         f"{actor.name} removed the checkpoint \u201c{checkpoint.label}\u201d of {checkpoint.due_date.isoformat()}")
+    append_link(session, membership.alliance, "checkpoint_removed", checkpoint.id)
     session.delete(checkpoint)
     session.flush()
 
@@ -190,6 +193,7 @@ def _freeze(session: Session, alliance: Alliance, checkpoint: Checkpoint, actor:
     who = f"{actor.name} opened" if actor else "Opened on its date:"
     log(session, alliance, actor, "checkpoint.opened",
         f"{who} the checkpoint \u201c{checkpoint.label}\u201d; its figures are frozen as of {as_of.isoformat()}")
+    append_link(session, alliance, "checkpoint_opened", checkpoint.id)
 
 
 # ---- assessments and votes ------------------------------------------------------------------------------
@@ -257,6 +261,7 @@ def assess(session: Session, actor: User, membership: Membership, checkpoint: Ch
         f"{partner.name} ({actor.name}) assessed \u201c{checkpoint.label}\u201d: satisfaction "
         f"{scores['satisfaction']}, fairness {scores['fairness']}, commitment {scores['commitment']}, "
         f"trust {scores['trust']}")
+    append_link(session, alliance, "assessment", row.id)
     return row
 
 
@@ -285,6 +290,7 @@ def vote(session: Session, actor: User, membership: Membership, checkpoint: Chec
     change = f" (was {previous.choice.value})" if previous is not None else ""
     log(session, alliance, actor, "checkpoint.voted",
         f"{actor.name}{seat} voted {choice.value}{change} at \u201c{checkpoint.label}\u201d: {reason}")
+    append_link(session, alliance, "vote", row.id)
     return row
 
 
@@ -354,6 +360,7 @@ def decide(session: Session, actor: User, membership: Membership, checkpoint: Ch
     checkpoint.decision, checkpoint.rationale, checkpoint.decision_date = decision, rationale, day
     checkpoint.decided_by_id, checkpoint.decided_at = actor.id, utcnow()
     session.flush()
+    append_link(session, alliance, "checkpoint_decided", checkpoint.id)
     note = f"Decided at \u201c{checkpoint.label}\u201d ({decision.value}): {rationale}"
     in_term = max(alliance.start_date, min(today, alliance.term_end))
     if decision is Decision.RENEW:
@@ -426,6 +433,7 @@ def _drop_later_checkpoints(session: Session, actor: User, alliance: Alliance, e
         log(session, alliance, actor, "checkpoint.removed",
             f"The checkpoint \u201c{checkpoint.label}\u201d of {checkpoint.due_date.isoformat()} was taken off the "
             f"schedule: the alliance ends on {end.isoformat()}")
+        append_link(session, alliance, "checkpoint_removed", checkpoint.id)
         session.delete(checkpoint)
     session.flush()
 

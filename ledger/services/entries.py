@@ -24,6 +24,7 @@ from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Entry, Membership, Par
 from ledger.services.activity import log
 from ledger.services.agreements import find_pool
 from ledger.services.alliances import parse_choice
+from ledger.services.chain import append_link
 from ledger.services.lookups import category_of, date_in_term, partner_of
 from ledger.services.periods import check_open, open_day
 
@@ -76,6 +77,7 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     session.flush()
     log(session, alliance, actor, "entry.recorded",
         _summary(actor, membership, entry, partner, counterparty, category.name if category else None), entry)
+    append_link(session, alliance, "entry", entry.id)
     return entry
 
 
@@ -146,6 +148,7 @@ def reverse_entry(session: Session, actor: User, membership: Membership, entry: 
         f"{_who(actor, membership, entry.partner)} reversed entry #{entry.id} ({entry.partner.name}, "
         f"{entry.kind.label} of {to_display_string(abs(entry.amount), alliance.currency)}) with #{reversal.id}",
         reversal)
+    append_link(session, alliance, "entry", reversal.id)
     return reversal
 
 
@@ -182,6 +185,7 @@ def record_settle_up(session: Session, actor: User, membership: Membership, tran
     for entry in entries:
         log(session, alliance, actor, "entry.recorded",
             _summary(actor, membership, entry, entry.partner, entry.counterparty, None), entry)
+        append_link(session, alliance, "entry", entry.id)
     return entries
 
 

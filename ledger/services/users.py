@@ -12,10 +12,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ledger.db import utcnow
 from ledger.domain.errors import FieldErrors, InvalidInput, NotFound
+from ledger.domain.passwords import MIN_LENGTH, password_problem
 from ledger.domain.text import clean_text
 from ledger.models import EMAIL_MAX, NAME_MAX, ApiToken, User
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH
 TOKEN_PREFIX = "al_"  # noqa: S105 - a public marker, not a secret
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Compared against when the email is unknown, so a failed log-in takes the same time either way.
@@ -29,11 +30,13 @@ def parse_email(value: object, field: str = "email") -> str:
     return email
 
 
-def parse_password(value: object, field: str = "password") -> str:
-    if not isinstance(value, str) or len(value) < MIN_PASSWORD:
+def parse_password(value: object, field: str = "password", email: str | None = None) -> str:
+    """A new password that meets the policy (``ledger.domain.passwords``); ``email`` is the account's own."""
+    if not isinstance(value, str):
         raise InvalidInput.at(field, f"A password needs at least {MIN_PASSWORD} characters.")
-    if len(value) > 200:
-        raise InvalidInput.at(field, "A password can be at most 200 characters.")
+    problem = password_problem(value, email)
+    if problem:
+        raise InvalidInput.at(field, problem)
     return value
 
 
@@ -45,7 +48,7 @@ def create_user(session: Session, email: object, name: object, password: object)
     errors = FieldErrors()
     email_ = errors.check("email", parse_email, email)
     name_ = errors.check("name", clean_text, name, "name", max_len=NAME_MAX)
-    password_ = errors.check("password", parse_password, password)
+    password_ = errors.check("password", parse_password, password, email=email_ or str(email or ""))
     if email_ and user_by_email(session, email_):
         errors.add("email", f"There is already a user with the email {email_}.")
     errors.raise_if_any()
@@ -67,7 +70,7 @@ def change_password(user: User, current: object, new: object) -> None:
     errors = FieldErrors()
     if not isinstance(current, str) or not check_password_hash(user.password_hash, current):
         errors.add("current_password", "That is not your current password.")
-    new_ = errors.check("new_password", parse_password, new, "new_password")
+    new_ = errors.check("new_password", parse_password, new, "new_password", email=user.email)
     errors.raise_if_any()
     user.password_hash = generate_password_hash(new_)
 

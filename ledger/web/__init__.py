@@ -41,3 +41,6 @@ def init_app(app: Flask) -> None:
 
     for module in (charter, targets, indicators, checkpoints, state):
         app.register_blueprint(module.bp)
+    from ledger.web import verify  # tamper evidence (issue 6)
+
+    app.register_blueprint(verify.bp)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import COOKIE_NAME, login_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 
 from ledger.domain.errors import InvalidInput
 from ledger.extensions import get_session
-from ledger.services.users import change_password, create_token, revoke_token, tokens_of
+from ledger.services.audit import failed_logins_of
+from ledger.services.users import MIN_PASSWORD, change_password, create_token, revoke_token, tokens_of
 from ledger.web.common import me, put_errors
 
 bp = Blueprint("account", __name__)
@@ -22,13 +24,15 @@ class TokenForm(FlaskForm):
 class PasswordForm(FlaskForm):
     action = HiddenField(default="password")
     current_password = PasswordField("Current password")
-    new_password = PasswordField("New password", description="At least 8 characters.")
+    new_password = PasswordField("New password", description=f"At least {MIN_PASSWORD} characters; not a common "
+                                                              "password, not your email address.")
     confirm = PasswordField("New password again")
 
 
 def _render(token_form=None, password_form=None, plain_token: str | None = None, status: int = 200):
     response = make_response(render_template(
         "account/index.html", tokens=tokens_of(get_session(), me()), plain_token=plain_token,
+        failed_logins=failed_logins_of(get_session(), me()),
         token_form=token_form or TokenForm(formdata=None),
         password_form=password_form or PasswordForm(formdata=None)), status)
     response.headers["Cache-Control"] = "no-store"  # the page may carry a fresh token
@@ -52,7 +56,10 @@ def index():
             put_errors(form, exc.errors)
             return _render(password_form=form, status=422)
         session.commit()
-        flash("Your password is changed.", "success")
+        # The new password hash changed the session fingerprint: every other session is now logged out;
+        # this one logs in again with the new fingerprint (and keeps its remember-me cookie, if it had one).
+        login_user(me(), remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
+        flash("Your password is changed. Every other session of yours has been logged out.", "success")
         return redirect(url_for("account.index"))
     form = TokenForm()
     form.validate_on_submit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
@@ -10,8 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from ledger.domain.passwords import session_fingerprint
 from ledger.extensions import get_session, login_manager
 from ledger.models import User
+from ledger.services.audit import record_failed_login
 from ledger.services.users import authenticate
 
 bp = Blueprint("auth", __name__)
@@ -48,6 +51,8 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         form.password.errors.append("That email and password do not match an account.")
+        record_failed_login(get_session(), form.email.data or "", request.remote_addr, "web")
+        get_session().commit()
     return render_template("auth/login.html", form=form)
 
 
@@ -61,9 +66,19 @@ def logout():
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """The session's user, if the session was opened with the password the user has now.
+
+    The id is ``"<id>:<fingerprint>"`` (``User.get_id``): after a password change the fingerprint no
+    longer matches, so every other session and remember-me cookie is logged out on its next request.
+    A bare id (a session from before fingerprints) is refused too: one new log-in, nothing worse.
+    """
+    number, _, fingerprint = user_id.partition(":")
+    if not number.isdigit() or not fingerprint:
         return None
-    return get_session().get(User, int(user_id))
+    user = get_session().get(User, int(number))
+    if user is None or not hmac.compare_digest(fingerprint, session_fingerprint(user.password_hash)):
+        return None
+    return user
 
 
 def require_login() -> object | None:

@@ -28,6 +28,7 @@ from ledger.models import Checkpoint, Membership
 from ledger.queries import balance_sheet
 from ledger.reviews import Review, challenges_of, checkpoint_in, review_of, schedule
 from ledger.services import checkpoints as service
+from ledger.services.audit import record_download
 from ledger.services.lookups import default_day
 from ledger.web.access import membership_or_404
 from ledger.web.common import Choice, MultiCheckbox, Radio, me, put_errors, today
@@ -396,8 +397,11 @@ def pack_xlsx(alliance_id: int, checkpoint_id: int):
     membership = membership_or_404(alliance_id)
     _open_due(membership)
     checkpoint = _checkpoint_or_404(membership, checkpoint_id)
-    export = review_pack_file(get_session(), membership.alliance, checkpoint)
+    session = get_session()
+    export = review_pack_file(session, membership.alliance, checkpoint)
     response = send_file(export.content, mimetype=export.mimetype, as_attachment=True,
                          download_name=export.name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
+    record_download(session, membership.alliance, me(), f"the review pack of \u201c{checkpoint.label}\u201d", "web")
+    session.commit()
     return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ledger.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -48,6 +48,21 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         return _render(400, "Form expired", "The form was stale or incomplete (CSRF check failed). "
                        "Go back, reload the page and submit again.")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        # Registered by code, so it also answers under /api (in the API's JSON shape) before the API's
+        # catch-all. The body was refused before anything read it: nothing was saved.
+        limits = []
+        if request.max_content_length:
+            limits.append(f"{request.max_content_length / (1024 * 1024):g} MB in all")
+        if request.max_form_memory_size and not _wants_json():
+            limits.append(f"{request.max_form_memory_size / 1000:g} KB in one form field")
+        accepts = f" (at most {' and '.join(limits)})" if limits else ""
+        message = f"The request is larger than this server accepts{accepts}; nothing was saved."
+        if not _wants_json():
+            message += " Send less at once; a spreadsheet goes through Import, which takes larger files."
+        return _render(413, "Too large", message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

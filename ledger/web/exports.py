@@ -1,8 +1,9 @@
 """The export page: choose a period (the whole term, a month, a quarter, any range) and a format, download.
 
-A GET form (it changes nothing, so no CSRF token): submitting it with
-``format`` set downloads the file; a bad period re-renders the form with the
-message at the field (HTTP 400), never a 500.
+A GET form (it changes no books, so no CSRF token; the download itself is
+recorded in the activity feed, see :mod:`ledger.services.audit`): submitting
+it with ``format`` set downloads the file; a bad period re-renders the form
+with the message at the field (HTTP 400), never a 500.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from ledger.domain.errors import FieldErrors
 from ledger.export.files import download
 from ledger.export.period import parse_format, parse_period
 from ledger.extensions import get_session
+from ledger.services.audit import record_download
 from ledger.web.access import membership_or_404
-from ledger.web.common import Radio, put_errors
+from ledger.web.common import Radio, me, put_errors
 
 bp = Blueprint("exports", __name__)
 
@@ -50,4 +52,8 @@ def index(alliance_id: int):
     if errors:
         rest = put_errors(form, errors.errors)
         return render_template("alliance/export.html", other_errors=rest, **context), 400
-    return download(get_session(), alliance, period, fmt)
+    session = get_session()
+    response = download(session, alliance, period, fmt)
+    record_download(session, alliance, me(), f"the {fmt} export of {period.start} to {period.end}", "web")
+    session.commit()
+    return response

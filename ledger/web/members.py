@@ -29,7 +29,8 @@ class MemberForm(FlaskForm):
                         "for a steering member (the partner they sit for, whose vote they cast at checkpoints). "
                         "Leave it empty for an accountant or a coordinator.")
     name = StringField("Name", description="Only for someone without an account yet.")
-    password = PasswordField("First password", description="Only for a new account; at least 8 characters.")
+    password = PasswordField("First password", description="Only for a new account; at least 10 characters, "
+                             "not a common password, not their email address.")
 
 
 class ChangeForm(FlaskForm):

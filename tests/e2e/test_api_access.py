@@ -118,6 +118,15 @@ def test_ids_out_of_range_and_unknown_urls_are_json_404(api, path):
     assert response.get_json()["error"]["status"] == 404
 
 
+@pytest.mark.parametrize("alliance_id", ["0", "2147483648", "7563634957", "99999999999999999999999"])
+def test_a_write_to_an_id_out_of_range_is_404_not_405(api, alliance_id):
+    """Found by schemathesis: the GET rule of the same path matched first, so a POST was told its method is wrong."""
+    response = api.post(f"/alliances/{alliance_id}/members", "coordinator", json={"email": "x@example.org",
+                                                                                 "role": "accountant"})
+    assert response.status_code == 404, response.get_json()
+    assert api.post(f"/alliances/{alliance_id}/entries/1/reversal", "coordinator").status_code == 404
+
+
 def test_objects_of_another_alliance_are_404_inside_mine(api, case, session):
     other_version_id = 999999
     a = case.alliance.id

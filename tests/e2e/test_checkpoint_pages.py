@@ -271,6 +271,9 @@ def test_a_partners_own_members_assess_for_it(client, auth, steering, session):
             "challenges": ["delays", "value_distribution"], "comments": "Raw material late in May"}
     assert client.post(page_url + "/assessments", data={**form, "partner_id": str(case.pid("Alpha"))}
                        ).status_code == 403
+    unknown = client.post(page_url + "/assessments", data={**form, "partner_id": "99999"})
+    assert unknown.status_code == 422
+    assert error_at(text_of(unknown), "partner_id")  # shown, though the field itself is hidden
     assert client.post(page_url + "/assessments", data=form).status_code == 302
     auth.logout()
     auth.login("steer_alpha")  # sits for Alpha, so assesses for Alpha

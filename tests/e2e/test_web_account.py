@@ -60,7 +60,7 @@ def test_changing_the_password(client, auth, case):
     assert "not your current password" in error_at(wrong.get_data(as_text=True), "current_password")
     short = client.post("/account", data={"action": "password", "current_password": PASSWORD,
                                           "new_password": "short", "confirm": "short"})
-    assert "at least 8" in error_at(short.get_data(as_text=True), "new_password")
+    assert "at least 10" in error_at(short.get_data(as_text=True), "new_password")
     mismatch = client.post("/account", data={"action": "password", "current_password": PASSWORD,
                                              "new_password": "brand new secret", "confirm": "brand new secrets"})
     assert "not the same" in error_at(mismatch.get_data(as_text=True), "confirm")

@@ -103,7 +103,7 @@ def test_adding_a_member_with_bad_input(client, auth, session, case):
         ({"email": "new@example.org", "role": "accountant", "name": "", "password": "long enough pw"}, "name",
          "give their name"),
         ({"email": "new@example.org", "role": "accountant", "name": "New", "password": "short"}, "password",
-         "at least 8 characters"),
+         "at least 10 characters"),
     ]
     for data, field, message in cases:
         response = client.post(url, data={"action": "add", **data})

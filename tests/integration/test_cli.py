@@ -49,7 +49,7 @@ def test_user_create(runner, session):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["not-an-email", "--name", "X", "--password", "long enough"], "email: "),
-    (["short@example.org", "--name", "X", "--password", "short"], "password: A password needs at least 8"),
+    (["short@example.org", "--name", "X", "--password", "short"], "password: A password needs at least 10"),
     (["noname@example.org", "--name", " ", "--password", "long enough"], "name: Enter the name"),
 ])
 def test_user_create_rejects_bad_input(runner, session, args, message):

@@ -7,10 +7,12 @@ reference the table being rebuilt, so this test upgrades a populated one.
 
 from __future__ import annotations
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from ledger.db import make_engine
-from ledger.migrate import upgrade
+from ledger.migrate import alembic_config, upgrade
+from ledger.models import Base
 
 ROWS = [
     "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (1, 'a@x.org', 'A', 'h', '2020-04-01')",
@@ -38,12 +40,8 @@ def test_upgrading_a_populated_database_keeps_every_row(database_url):
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:  # back to revision 0002 with rows that reference entries
-            names = "alembic_version, " + ", ".join(
-                ["votes", "assessments", "checkpoints", "measurements", "charter_targets", "targets",
-                 "charter_commitments", "charter_versions", "signoffs", "periods", "import_mappings",
-                 "import_batches", "activity", "entries", "pool_shares",
-                 "pool_categories", "pool_kinds", "pools", "agreement_versions", "memberships", "categories",
-                 "partners", "api_tokens", "alliances", "users"])
+            # Every table the models know (later migrations' too), children first.
+            names = "alembic_version, " + ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
             for name in names.split(", "):
                 conn.execute(text(f"DROP TABLE IF EXISTS {name}" + (" CASCADE" if conn.dialect.name != "sqlite"
                                                                      else "")))
@@ -57,12 +55,29 @@ def test_upgrading_a_populated_database_keeps_every_row(database_url):
                 (1, 12345, None), (2, -12345, 1)]
             assert conn.execute(text("SELECT entry_id FROM activity ORDER BY seq")).scalars().all() == [1, 2]
             assert conn.execute(text("SELECT import_batch_id FROM entries")).scalars().all() == [None, None]
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+            head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
             # Each alliance's charter starts from what its row held.
             charter = conn.execute(text("SELECT a.id, c.number, c.effective_from = a.start_date, "
                                         "c.term_end = a.term_end, c.cause = a.cause FROM alliances a "
                                         "JOIN charter_versions c ON c.alliance_id = a.id")).all()
             assert charter
             assert all(row[1] == 1 and row[2] and row[3] and row[4] for row in charter)
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_links_the_existing_records_into_a_chain_that_verifies(database_url):
+    """Migration 0005 backfills the hash chain: the rows above (two entries, the charter version 0004 made)."""
+    from ledger.chain import links_of, verify_alliance
+
+    test_upgrading_a_populated_database_keeps_every_row(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            links = links_of(conn, 1)
+            assert [(link.position, link.record_type) for link in links] == [
+                (1, "charter_version"), (2, "agreement_version"), (3, "entry"), (4, "entry")]
+            assert verify_alliance(conn, 1).intact
     finally:
         engine.dispose()

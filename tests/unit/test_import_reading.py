@@ -107,6 +107,27 @@ def test_a_huge_sheet_is_refused():
     assert len(read_upload("a.csv", csv_bytes([ROW] * MAX_ROWS)).rows) == MAX_ROWS
 
 
+def test_a_sheet_past_excel_last_row_is_refused_at_once():
+    """Found by fuzzing: openpyxl yields every row a sheet skips, so naming row 2,000,000,000 took ~20 minutes."""
+    import io
+    import time
+    import zipfile
+
+    def last_row(ws):
+        ws.cell(row=1_048_576, column=1, value="2020-05-04")  # openpyxl writes no further: edit the XML below
+
+    source, out = zipfile.ZipFile(io.BytesIO(xlsx_bytes([ROW], sheet=last_row))), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"1048576", b"2000000000")
+            target.writestr(item.filename, content)
+    started = time.perf_counter()
+    assert "past row 1,048,576" in refused("a.xlsx", out.getvalue())
+    assert time.perf_counter() - started < 10
+
+
 def test_values_beyond_the_header_are_refused():
     assert "beyond the last named column" in refused("a.csv", csv_bytes([[*ROW, "stray"]]))
 

@@ -58,6 +58,8 @@ class TestDates:
     @pytest.mark.parametrize(("value", "words"), [
         ("", "Enter a date"), (None, "Enter a date"), (20200501, "Enter a date"),
         ("01/05/2020", "not a date"), ("2020-02-30", "not a date"), ("yesterday", "not a date"),
+        # Python's fromisoformat reads these too (the week date as 2019-12-30); the documented form is YYYY-MM-DD.
+        ("20200501", "not a date"), ("2020-W01-1", "not a date"), ("2020W011", "not a date"),
     ])
     def test_refusals(self, value, words):
         with pytest.raises(InvalidInput) as exc:

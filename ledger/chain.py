@@ -1,0 +1,267 @@
+"""The read side of the hash chain: each chained record's content as stored now, the links, the verdict.
+
+The same loaders serve three callers, so a record always hashes from the same values: the write path
+(:func:`ledger.services.chain.append_link`, right after the record is flushed), :func:`verify_alliance`,
+and migration 0005's backfill of records written before the chain existed. They read with plain
+``select``s of named columns through whatever connection or session they are given, so the values come
+back through the same column types (dates, UTC datetimes, exact weights) on SQLite and PostgreSQL.
+
+Left out of an entry's content on purpose: its agreement version and pool, which a later agreement version
+re-assigns by design (they follow from the entry's date, kind and category, which are hashed).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ledger.domain.chain import SELF_CONTAINED, Link, Verdict, parse_fingerprint, verify
+from ledger.domain.errors import InvalidInput
+from ledger.models import (
+    AgreementVersion,
+    Alliance,
+    Assessment,
+    ChainLink,
+    CharterCommitment,
+    CharterTarget,
+    CharterVersion,
+    Checkpoint,
+    Entry,
+    Pool,
+    PoolCategory,
+    PoolKind,
+    PoolShare,
+    Target,
+    Vote,
+)
+
+#: A record as the loaders yield it: (record type, id, when it happened, its content).
+Record = tuple[str, int, datetime, dict]
+
+#: The order of record types when two happened at the same instant (backfill only).
+TYPE_ORDER = ("charter_version", "agreement_version", "checkpoint", "entry", "checkpoint_opened", "assessment",
+              "vote", "checkpoint_decided")
+
+
+def _only(column, ids: list[int] | None):
+    return [column.in_(ids)] if ids is not None else []
+
+
+def _entries(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:
+    rows = db.execute(select(
+        Entry.id, Entry.entry_date, Entry.partner_id, Entry.kind, Entry.category_id, Entry.amount,
+        Entry.description, Entry.reference, Entry.counterparty_id, Entry.reverses_id, Entry.import_batch_id,
+        Entry.recorded_by_id, Entry.recorded_at, Alliance.currency,
+    ).join(Alliance, Alliance.id == Entry.alliance_id)
+        .where(Entry.alliance_id == alliance_id, *_only(Entry.id, ids)).order_by(Entry.id))
+    for r in rows:
+        yield "entry", r.id, r.recorded_at, {
+            "date": r.entry_date, "partner": r.partner_id, "kind": r.kind, "category": r.category_id,
+            "amount_cents": r.amount, "currency": r.currency, "description": r.description,
+            "reference": r.reference, "counterparty": r.counterparty_id, "reverses": r.reverses_id,
+            "import_batch": r.import_batch_id, "recorded_by": r.recorded_by_id, "recorded_at": r.recorded_at}
+
+
+def _agreement_versions(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:
+    versions = list(db.execute(select(
+        AgreementVersion.id, AgreementVersion.number, AgreementVersion.effective_from, AgreementVersion.note,
+        AgreementVersion.created_by_id, AgreementVersion.created_at,
+    ).where(AgreementVersion.alliance_id == alliance_id, *_only(AgreementVersion.id, ids))
+        .order_by(AgreementVersion.id)))
+    in_alliance = select(AgreementVersion.id).where(AgreementVersion.alliance_id == alliance_id,
+                                                    *_only(AgreementVersion.id, ids))
+    pools = list(db.execute(select(Pool.id, Pool.version_id, Pool.position, Pool.name, Pool.side,
+                                   Pool.all_categories).where(Pool.version_id.in_(in_alliance))))
+    pool_ids = select(Pool.id).where(Pool.version_id.in_(in_alliance))
+    kinds, categories, shares = defaultdict(list), defaultdict(list), defaultdict(list)
+    for pool_id, kind in db.execute(select(PoolKind.pool_id, PoolKind.kind).where(PoolKind.pool_id.in_(pool_ids))):
+        kinds[pool_id].append(kind.value)
+    for pool_id, category_id in db.execute(select(PoolCategory.pool_id, PoolCategory.category_id)
+                                           .where(PoolCategory.pool_id.in_(pool_ids))):
+        categories[pool_id].append(category_id)
+    for pool_id, partner_id, weight in db.execute(select(PoolShare.pool_id, PoolShare.partner_id, PoolShare.weight)
+                                                  .where(PoolShare.pool_id.in_(pool_ids))):
+        shares[pool_id].append([partner_id, weight])
+    by_version = defaultdict(list)
+    for p in sorted(pools, key=lambda p: (p.position, p.id)):
+        by_version[p.version_id].append({
+            "position": p.position, "name": p.name, "side": p.side, "all_categories": p.all_categories,
+            "kinds": sorted(kinds[p.id]), "categories": sorted(categories[p.id]), "shares": sorted(shares[p.id])})
+    for v in versions:
+        yield "agreement_version", v.id, v.created_at, {
+            "number": v.number, "effective_from": v.effective_from, "note": v.note,
+            "created_by": v.created_by_id, "created_at": v.created_at, "pools": by_version[v.id]}
+
+
+def _charter_versions(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:
+    versions = list(db.execute(select(
+        CharterVersion.id, CharterVersion.number, CharterVersion.effective_from, CharterVersion.cause,
+        CharterVersion.objective, CharterVersion.term_end, CharterVersion.change_note, CharterVersion.created_by_id,
+        CharterVersion.created_at,
+    ).where(CharterVersion.alliance_id == alliance_id, *_only(CharterVersion.id, ids)).order_by(CharterVersion.id)))
+    in_alliance = select(CharterVersion.id).where(CharterVersion.alliance_id == alliance_id,
+                                                  *_only(CharterVersion.id, ids))
+    commitments, targets = defaultdict(list), defaultdict(list)
+    for c in db.execute(select(CharterCommitment.version_id, CharterCommitment.partner_id, CharterCommitment.expects,
+                               CharterCommitment.brings).where(CharterCommitment.version_id.in_(in_alliance))):
+        commitments[c.version_id].append([c.partner_id, c.expects, c.brings])
+    for t in db.execute(select(CharterTarget.version_id, CharterTarget.target_id, CharterTarget.value, Target.name,
+                               Target.unit, Target.period, Target.direction, Target.combine)
+                        .join(Target, Target.id == CharterTarget.target_id)
+                        .where(CharterTarget.version_id.in_(in_alliance))):
+        targets[t.version_id].append([t.target_id, t.name, t.unit, t.period.value, t.direction.value,
+                                      t.combine.value, t.value])
+    for v in versions:
+        yield "charter_version", v.id, v.created_at, {
+            "number": v.number, "effective_from": v.effective_from, "cause": v.cause, "objective": v.objective,
+            "term_end": v.term_end, "change_note": v.change_note, "created_by": v.created_by_id,
+            "created_at": v.created_at, "commitments": sorted(commitments[v.id]),
+            "targets": sorted(targets[v.id], key=lambda t: t[0])}
+
+
+def _checkpoints(db, alliance_id: int, ids: list[int] | None, which: str) -> Iterator[Record]:
+    """A checkpoint is chained in up to three steps, each with the fields that step wrote."""
+    rows = db.execute(select(
+        Checkpoint.id, Checkpoint.due_date, Checkpoint.label, Checkpoint.created_by_id, Checkpoint.created_at,
+        Checkpoint.opened_at, Checkpoint.opened_by_id, Checkpoint.as_of, Checkpoint.snapshot,
+        Checkpoint.snapshot_sha256, Checkpoint.decision, Checkpoint.rationale, Checkpoint.decided_by_id,
+        Checkpoint.decided_at, Checkpoint.decision_date,
+    ).where(Checkpoint.alliance_id == alliance_id, *_only(Checkpoint.id, ids)).order_by(Checkpoint.id))
+    for c in rows:
+        if which == "checkpoint":
+            yield "checkpoint", c.id, c.created_at, {
+                "due_date": c.due_date, "label": c.label, "created_by": c.created_by_id, "created_at": c.created_at}
+        elif which == "checkpoint_opened" and c.opened_at is not None:
+            yield "checkpoint_opened", c.id, c.opened_at, {
+                "opened_at": c.opened_at, "opened_by": c.opened_by_id, "as_of": c.as_of,
+                "snapshot": c.snapshot, "snapshot_sha256": c.snapshot_sha256}
+        elif which == "checkpoint_decided" and c.decision is not None:
+            yield "checkpoint_decided", c.id, c.decided_at, {
+                "decision": c.decision, "rationale": c.rationale, "decision_date": c.decision_date,
+                "decided_by": c.decided_by_id, "decided_at": c.decided_at}
+
+
+def _assessments(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:
+    rows = db.execute(select(
+        Assessment.id, Assessment.checkpoint_id, Assessment.partner_id, Assessment.satisfaction, Assessment.fairness,
+        Assessment.commitment, Assessment.trust, Assessment.challenges, Assessment.comments, Assessment.user_id,
+        Assessment.created_at,
+    ).join(Checkpoint, Checkpoint.id == Assessment.checkpoint_id)
+        .where(Checkpoint.alliance_id == alliance_id, *_only(Assessment.id, ids)).order_by(Assessment.id))
+    for a in rows:
+        yield "assessment", a.id, a.created_at, {
+            "checkpoint": a.checkpoint_id, "partner": a.partner_id, "satisfaction": a.satisfaction,
+            "fairness": a.fairness, "commitment": a.commitment, "trust": a.trust, "challenges": a.challenges,
+            "comments": a.comments, "user": a.user_id, "created_at": a.created_at}
+
+
+def _votes(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:
+    rows = db.execute(select(
+        Vote.id, Vote.checkpoint_id, Vote.user_id, Vote.partner_id, Vote.choice, Vote.reason, Vote.created_at,
+    ).join(Checkpoint, Checkpoint.id == Vote.checkpoint_id)
+        .where(Checkpoint.alliance_id == alliance_id, *_only(Vote.id, ids)).order_by(Vote.id))
+    for v in rows:
+        yield "vote", v.id, v.created_at, {
+            "checkpoint": v.checkpoint_id, "user": v.user_id, "partner": v.partner_id, "choice": v.choice,
+            "reason": v.reason, "created_at": v.created_at}
+
+
+LOADERS = {
+    "entry": _entries,
+    "agreement_version": _agreement_versions,
+    "charter_version": _charter_versions,
+    "checkpoint": lambda db, a, ids: _checkpoints(db, a, ids, "checkpoint"),
+    "checkpoint_opened": lambda db, a, ids: _checkpoints(db, a, ids, "checkpoint_opened"),
+    "checkpoint_decided": lambda db, a, ids: _checkpoints(db, a, ids, "checkpoint_decided"),
+    "assessment": _assessments,
+    "vote": _votes,
+}
+
+
+def records(db, alliance_id: int) -> list[Record]:
+    """Every chained record of the alliance as stored now (``db``: a Session or a Connection)."""
+    return [record for loader in LOADERS.values() for record in loader(db, alliance_id, None)]
+
+
+def content_of(db, alliance_id: int, record_type: str, record_id: int) -> dict:
+    """One record's content, for the link the write path appends ({} for a self-contained removal)."""
+    if record_type in SELF_CONTAINED:
+        return {}
+    found = list(LOADERS[record_type](db, alliance_id, [record_id]))
+    if not found:
+        raise LookupError(f"no {record_type} #{record_id} in alliance {alliance_id} to chain")
+    return found[0][3]
+
+
+def backfill_order(found: list[Record]) -> list[Record]:
+    """Records written before the chain existed, in the order they happened (ties: type, then id)."""
+    return sorted(found, key=lambda r: (r[2], TYPE_ORDER.index(r[0]), r[1]))
+
+
+def _link(row) -> Link:
+    return Link(row.position, row.record_type, row.record_id, row.hash, row.previous_hash)
+
+
+def links_of(db, alliance_id: int) -> list[Link]:
+    rows = db.execute(select(ChainLink.position, ChainLink.record_type, ChainLink.record_id, ChainLink.hash,
+                             ChainLink.previous_hash)
+                      .where(ChainLink.alliance_id == alliance_id).order_by(ChainLink.position, ChainLink.id))
+    return [_link(r) for r in rows]
+
+
+def head_of(db, alliance_id: int) -> Link | None:
+    """The newest link (what an export's fingerprint names)."""
+    row = db.execute(select(ChainLink.position, ChainLink.record_type, ChainLink.record_id, ChainLink.hash,
+                            ChainLink.previous_hash)
+                     .where(ChainLink.alliance_id == alliance_id)
+                     .order_by(ChainLink.position.desc()).limit(1)).first()
+    return _link(row) if row else None
+
+
+def verify_alliance(db, alliance_id: int) -> Verdict:
+    """Recompute the alliance's whole chain from its records as they are now."""
+    contents = {(t, i): fields for t, i, _, fields in records(db, alliance_id)}
+    return verify(alliance_id, links_of(db, alliance_id), contents)
+
+
+def find_fingerprint(db, alliance_id: int, fingerprint: str) -> Link | None:
+    """The link an earlier export's fingerprint ("<position>-<hash prefix>") names, if it is still in the chain.
+
+    Found: every record up to that export is still as it was chained (if the chain verifies too). Not found:
+    the chain was rewritten from that position on, or the fingerprint is another alliance's or mistyped.
+    """
+    try:
+        position, prefix = parse_fingerprint(fingerprint)
+    except InvalidInput:
+        return None
+    if position == 0:
+        return None
+    row = db.execute(select(ChainLink.position, ChainLink.record_type, ChainLink.record_id, ChainLink.hash,
+                            ChainLink.previous_hash)
+                     .where(ChainLink.alliance_id == alliance_id, ChainLink.position == position)).first()
+    if row is None or not row.hash.startswith(prefix):
+        return None
+    return _link(row)
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """An earlier export's chain head compared with the chain now."""
+
+    fingerprint: str
+    found: bool
+    position: int
+    #: Records chained after the earlier head (when found).
+    added_since: int
+
+
+def check_head(db, alliance_id: int, text: object, verdict: Verdict, field: str = "head") -> HeadCheck:
+    """Is the head an earlier export printed still a link of this alliance's chain? (InvalidInput if malformed.)"""
+    position, prefix = parse_fingerprint(text, field)
+    shown = f"{position}-{prefix}" if position else "0-genesis"
+    found = position == 0 or find_fingerprint(db, alliance_id, shown) is not None
+    return HeadCheck(shown, found, position, max(verdict.count - position, 0) if found else 0)

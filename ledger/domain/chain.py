@@ -1,0 +1,254 @@
+"""Tamper evidence: each alliance's records form a hash chain, and verifying it names the first break.
+
+Every record that makes up the books (a ledger entry, an agreement or charter version, a checkpoint's
+schedule, opening, decision or removal, an assessment, a vote) gets a *link*: its position in the
+alliance's chain (1, 2, 3 ...), and ``hash = SHA-256(previous hash + canonical content)``. The first link's
+previous hash is the alliance's genesis value, so two alliances' chains never share a hash.
+
+The content is the record's own fields as they must never change (amount in cents, date, partner ...),
+serialised canonically (:func:`canonical`): sorted keys, no spaces, dates in ISO form, decimals without
+trailing zeros, so the same record hashes the same on SQLite and PostgreSQL, in the write path and in the
+migration's backfill. Fields the app legitimately rewrites (an entry's agreement version and pool, re-assigned
+when a new agreement version covers its date) are left out: they follow from the hashed ones.
+
+:func:`verify` recomputes every link from the records as they are now and reports, in position order:
+
+- ``changed``: the record's content no longer gives the stored hash (someone edited the row);
+- ``missing``: the link names a record that is not there (someone deleted the row);
+- ``broken``: a link's previous hash is not its predecessor's hash, or a position is skipped or
+  repeated (someone deleted or rewrote a link);
+- ``unlinked``: a record with no link at all (someone inserted a row behind the app's back).
+
+What it cannot see on its own: someone who rewrites a record *and* recomputes every later link, or who
+deletes the newest record together with its link. The chain head (:func:`fingerprint`) is for that: it
+goes out with every export, so a partner compares the head of an earlier export with the chain now; an
+earlier head that is no longer a link of the chain means history was rewritten.
+
+Plain Python: no Flask, no SQLAlchemy; the database side is ``ledger/chain.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from ledger.domain.errors import InvalidInput
+
+#: Bumped if the canonical form ever changes, so old and new links can never be confused.
+FORMAT = 1
+
+#: The kinds of record the chain covers, with how people call them.
+RECORD_TYPES: dict[str, str] = {
+    "entry": "entry",
+    "agreement_version": "agreement version",
+    "charter_version": "charter version",
+    "checkpoint": "checkpoint (scheduled)",
+    "checkpoint_opened": "checkpoint opening",
+    "checkpoint_decided": "checkpoint decision",
+    "checkpoint_removed": "checkpoint removal",
+    "assessment": "assessment",
+    "vote": "vote",
+}
+
+#: A removal link is its own content: the record it retires is gone on purpose.
+SELF_CONTAINED = frozenset({"checkpoint_removed"})
+#: Which record a self-contained removal retires: its earlier links cannot be recomputed, and need not be.
+RETIRES = {"checkpoint_removed": ("checkpoint", "checkpoint_opened", "checkpoint_decided")}
+
+FINGERPRINT_CHARS = 16
+
+
+def genesis(alliance_id: int) -> str:
+    """The "previous hash" of an alliance's first link."""
+    return hashlib.sha256(f"alliance-ledger chain v{FORMAT} genesis of alliance {alliance_id}".encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    """A JSON value that reads the same whatever engine or code path produced ``value``."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot chain a non-finite decimal {value}")
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    raise TypeError(f"cannot chain a {type(value).__name__}")
+
+
+def canonical(record_type: str, record_id: int, alliance_id: int, position: int,
+              fields: Mapping[str, object]) -> bytes:
+    """The bytes a link hashes: which record, where in the chain, and its content.
+
+    The position is part of it, so links cannot be reordered or renumbered without changing every hash.
+    """
+    if record_type not in RECORD_TYPES:
+        raise ValueError(f"unknown record type {record_type!r}")
+    document = {"v": FORMAT, "type": record_type, "id": record_id, "alliance": alliance_id,
+                "position": position, "fields": _plain(dict(fields))}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode()
+
+
+def link_hash(previous_hash: str, content: bytes) -> str:
+    return hashlib.sha256(previous_hash.encode("ascii") + b"\n" + content).hexdigest()
+
+
+@dataclass(frozen=True)
+class Link:
+    """One stored link, as the database holds it."""
+
+    position: int
+    record_type: str
+    record_id: int
+    hash: str
+    previous_hash: str
+
+
+def make_link(alliance_id: int, previous: Link | None, record_type: str, record_id: int,
+              fields: Mapping[str, object]) -> Link:
+    """The link after ``previous`` (None: the first) for a record with these fields."""
+    position = previous.position + 1 if previous else 1
+    previous_hash = previous.hash if previous else genesis(alliance_id)
+    content = canonical(record_type, record_id, alliance_id, position, fields)
+    return Link(position, record_type, record_id, link_hash(previous_hash, content), previous_hash)
+
+
+def build_chain(alliance_id: int, records: Iterable[tuple[str, int, Mapping[str, object]]]) -> list[Link]:
+    """Links for records in the order given (the backfill of records written before the chain existed)."""
+    links: list[Link] = []
+    for record_type, record_id, fields in records:
+        links.append(make_link(alliance_id, links[-1] if links else None, record_type, record_id, fields))
+    return links
+
+
+def fingerprint(link: Link | None) -> str:
+    """The chain head as people compare it: "<position>-<first 16 hex digits of its hash>", "0-genesis" if empty."""
+    if link is None:
+        return "0-genesis"
+    return f"{link.position}-{link.hash[:FINGERPRINT_CHARS]}"
+
+
+_FINGERPRINT = re.compile(r"^(\d{1,18})-([0-9a-f]{8,64})$")
+
+
+def parse_fingerprint(value: object, field: str = "head") -> tuple[int, str]:
+    """An earlier export's chain head as typed or pasted: (position, hash prefix); "0-genesis" is (0, "")."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if text == "0-genesis":
+        return 0, ""
+    match = _FINGERPRINT.match(text)
+    if match is None:
+        raise InvalidInput.at(field, "Paste the chain head exactly as the export shows it: a position, a dash and "
+                                     "at least 8 hexadecimal digits, e.g. 42-3fa9c1d2e4b5a6f7.")
+    return int(match[1]), match[2]
+
+
+def describe(record_type: str, record_id: int) -> str:
+    return f"{RECORD_TYPES.get(record_type, record_type)} #{record_id}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One place where the chain and the records disagree."""
+
+    kind: str  # changed | missing | broken | unlinked
+    record_type: str
+    record_id: int
+    position: int | None
+    message: str
+
+    @property
+    def record(self) -> str:
+        return describe(self.record_type, self.record_id)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    alliance_id: int
+    count: int
+    head: Link | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.head)
+
+    def summary(self) -> str:
+        if self.intact:
+            return f"intact: {self.count} records, head {self.fingerprint}"
+        first = self.first
+        more = len(self.problems) - 1
+        return (f"BROKEN at {first.record} (position {first.position or '-'}): {first.message}"
+                + (f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""))
+
+
+def verify(alliance_id: int, links: Sequence[Link],
+           contents: Mapping[tuple[str, int], Mapping[str, object]]) -> Verdict:
+    """Check ``links`` (in position order) against ``contents``, every record of the alliance as it is now.
+
+    ``contents`` maps (record type, id) to the record's fields; a record absent from it has been deleted.
+    Self-contained links (a checkpoint's removal) need no content, and the records they retire may be gone.
+    Every problem is reported, in position order, then unlinked records by type and id.
+    """
+    problems: list[Problem] = []
+    # A removal retires the record's links before it; SQLite may hand the id to a new record afterwards.
+    retired_until: dict[tuple[str, int], int] = {}
+    for link in links:
+        for record_type in RETIRES.get(link.record_type, ()):
+            retired_until[(record_type, link.record_id)] = link.position
+    expected_previous = genesis(alliance_id)
+    expected_position = 1
+    seen: set[tuple[str, int]] = set()
+    for link in links:
+        key = (link.record_type, link.record_id)
+        name = describe(*key)
+        if link.position != expected_position:
+            problems.append(Problem("broken", *key, link.position,
+                                    f"the chain skips or repeats a position: expected {expected_position}, "
+                                    f"found {link.position} (a link was deleted or inserted)"))
+        elif link.previous_hash != expected_previous:
+            problems.append(Problem("broken", *key, link.position,
+                                    "its previous hash is not the hash of the link before it (a link before "
+                                    "it was deleted or rewritten)"))
+        expected_previous, expected_position = link.hash, link.position + 1
+        if link.position < retired_until.get(key, 0):
+            continue  # removed on the record: its content is gone on purpose, its link still chains
+        seen.add(key)
+        fields = {} if link.record_type in SELF_CONTAINED else contents.get(key)
+        if fields is None:
+            problems.append(Problem("missing", *key, link.position,
+                                    f"{name} is missing: it was deleted from the database"))
+            continue
+        recomputed = link_hash(link.previous_hash, canonical(*key, alliance_id, link.position, fields))
+        if recomputed != link.hash:
+            problems.append(Problem("changed", *key, link.position,
+                                    f"{name} does not match its hash: it was changed after it was recorded"))
+    for key in sorted(set(contents) - seen):
+        problems.append(Problem("unlinked", *key, None,
+                                f"{describe(*key)} is not in the chain: it was added behind the app's back"))
+    return Verdict(alliance_id, len(links), links[-1] if links else None, problems)

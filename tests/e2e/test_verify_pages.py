@@ -1,0 +1,137 @@
+"""The Verify page and GET /api/v1/alliances/{id}/chain through HTTP; the chain head in every export.
+
+Tampering is raw SQL on a connection of its own, as in tests/integration/test_chain.py.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from lxml import html
+from openpyxl import load_workbook
+
+from ledger.chain import head_of
+from ledger.domain.chain import fingerprint
+from tests.e2e.api_support import Api, error_fields, make_tokens
+from tests.integration.test_chain import booked, sql  # noqa: F401 - the booked case, as a fixture
+
+
+def page(client, case, query: str = ""):
+    response = client.get(f"/a/{case.alliance.id}/verify{query}")
+    return response, html.fromstring(response.get_data(as_text=True))
+
+
+def head_now(session, case) -> str:
+    session.expire_all()
+    return fingerprint(head_of(session, case.alliance.id))
+
+
+@pytest.mark.parametrize("who", ["alpha", "accountant", "steering", "coordinator"])
+def test_every_member_sees_the_chain_intact_with_its_head(client, auth, session, case, booked, who):  # noqa: F811
+    auth.login(who)
+    response, doc = page(client, case)
+    assert response.status_code == 200
+    assert doc.xpath('//nav[@id="alliance-nav"]//a[@aria-current="page"]')[0].text == "Verify"
+    verdict = doc.get_element_by_id("verdict")
+    assert verdict.get("data-intact") == "true"
+    assert "7 records chained" in " ".join(verdict.text_content().split())
+    assert doc.get_element_by_id("chain-head").text == head_now(session, case)
+
+
+def test_a_tampered_entry_is_named_on_the_page(client, auth, case, booked, database_url):  # noqa: F811
+    sql(database_url, "UPDATE entries SET amount = 1 WHERE id = :id", "DELETE FROM activity WHERE entry_id = :gone",
+        "DELETE FROM entries WHERE id = :gone", id=booked["waste"], gone=booked["reversal"])
+    auth.login("accountant")
+    response, doc = page(client, case)
+    assert response.status_code == 200
+    verdict = doc.get_element_by_id("verdict")
+    assert verdict.get("data-intact") == "false"
+    text = " ".join(verdict.text_content().split())
+    assert f"entry #{booked['waste']} (position 4)" in text
+    assert "changed after it was recorded" in text
+    rows = [[td.text_content().strip() for td in tr.xpath("./td")]
+            for tr in doc.xpath('//table[@aria-label="Problems found"]/tbody/tr')]
+    assert rows == [
+        ["4", f"entry #{booked['waste']}", "changed", rows[0][3]],
+        ["7", f"entry #{booked['reversal']}", "missing", rows[1][3]],
+    ]
+
+
+def test_an_earlier_head_is_checked_and_a_bad_one_is_a_field_message(client, auth, session, case,
+                                                                      booked):  # noqa: F811
+    earlier = head_now(session, case)
+    from tests.builders import record
+
+    record(session, case, "alpha", kind="cost", partner="Alpha", amount="2.00", category="production")
+    session.commit()
+    auth.login("beta")
+    response, doc = page(client, case, f"?head={earlier}")
+    assert response.status_code == 200
+    check = doc.get_element_by_id("head-check")
+    assert check.get("data-found") == "true"
+    assert "1 record chained since" in " ".join(check.text_content().split())
+
+    response, doc = page(client, case, "?head=7-0000000000000000")
+    assert doc.get_element_by_id("head-check").get("data-found") == "false"
+
+    response, doc = page(client, case, "?head=not+a+head")
+    assert response.status_code == 400
+    assert "Paste the chain head" in doc.get_element_by_id("head-error").text_content()
+    assert doc.xpath('//input[@id="head"]')[0].get("aria-invalid") == "true"
+
+
+def test_an_outsider_gets_404_and_anonymous_the_login(client, auth, case):
+    assert client.get(f"/a/{case.alliance.id}/verify").status_code == 302
+    auth.login("outsider")
+    assert client.get(f"/a/{case.alliance.id}/verify").status_code == 404
+
+
+@pytest.fixture
+def api(app, client, session, case) -> Api:
+    return Api(app, client, make_tokens(session, case))
+
+
+def test_the_api_reports_the_chain_as_documented(api, session, case, booked, database_url):  # noqa: F811
+    url = f"/alliances/{case.alliance.id}/chain"
+    body = api.get(url, who="accountant").get_json()
+    assert body["intact"] is True
+    assert body["problems"] == []
+    assert body["head_check"] is None
+    assert body["count"] == 7
+    assert body["fingerprint"] == head_now(session, case)
+    assert body["head"]["position"] == 7
+    assert body["head"]["record_type"] == "entry"
+
+    checked = api.get(url, who="alpha", query={"head": body["fingerprint"]}).get_json()["head_check"]
+    assert checked == {"fingerprint": body["fingerprint"], "found": True, "position": 7, "added_since": 0}
+
+    bad = api.get(url, who="alpha", query={"head": "seven"})
+    assert bad.status_code == 400
+    assert "head" in error_fields(bad)
+
+    sql(database_url, "UPDATE entries SET partner_id = :gamma WHERE id = :id", gamma=case.pid("Gamma"),
+        id=booked["sales"])
+    broken = api.get(url, who="steering").get_json()
+    assert broken["intact"] is False
+    assert broken["problems"] == [{"kind": "changed", "record_type": "entry", "record_id": booked["sales"],
+                                   "position": 6, "message": broken["problems"][0]["message"]}]
+    assert api.get(url, who="outsider").status_code == 404
+
+
+def test_every_export_names_the_chain_head(client, auth, session, case, booked):  # noqa: F811
+    head = head_now(session, case)
+    auth.login("accountant")
+    xlsx = client.get(f"/a/{case.alliance.id}/export?period=term&format=xlsx")
+    assert xlsx.status_code == 200, xlsx.status_code
+    assert xlsx.headers["X-Chain-Head"] == head
+    assert f"_chain-{head}.xlsx" in xlsx.headers["Content-Disposition"]
+    summary = load_workbook(io.BytesIO(xlsx.data))["Summary"]
+    rows = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row and row[0]}
+    assert rows["Chain head"] == head
+
+    csv = client.get(f"/a/{case.alliance.id}/export?period=term&format=csv")
+    assert csv.status_code == 200
+    assert re.search(rf"_chain-{re.escape(head)}\.csv", csv.headers["Content-Disposition"])
+    assert csv.headers["X-Chain-Head"] == head
