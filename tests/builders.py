@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Alliance, Category, Membership, Partner, User
-from ledger.services import agreements, alliances, entries, users
+from ledger.models import Alliance, Category, CharterVersion, Membership, Partner, Period, Target, User
+from ledger.services import agreements, alliances, entries, measurements, periods, users
+from ledger.services.charter import save_charter
 
 PASSWORD = "correct horse battery"
 TODAY = date(2020, 6, 30)
@@ -95,3 +97,26 @@ def record(session: Session, case: Case, who: str, **fields) -> object:
         raw["category_id"] = case.cid(raw.pop("category"))
     membership = session.get(Membership, case.memberships[who].id)
     return entries.record_entry(session, session.get(User, case.users[who].id), membership, raw)
+
+
+def acting(session: Session, case: Case, who: str) -> tuple[User, Membership]:
+    """The user ``who`` and their membership, as a service call takes them."""
+    return session.get(User, case.users[who].id), session.get(Membership, case.memberships[who].id)
+
+
+def charter_with_a_measured_target(session: Session, case: Case) -> tuple[CharterVersion, Target, Period]:
+    """A charter version with one target (masks produced a month), Alpha's May figure, and April closed."""
+    user, membership = acting(session, case, "coordinator")
+    charter = save_charter(session, user, membership, {
+        "effective_from": "2020-04-01", "cause": "Masks for front-line workers", "objective": "2M masks a month",
+        "term_end": "2022-03-31", "commitments": [],
+        "targets": [{"name": "masks produced", "unit": "masks", "period": "month", "value": "2000000"}]}, TODAY)
+    session.commit()
+    target = session.scalar(select(Target).where(Target.alliance_id == case.alliance.id))
+    user, membership = acting(session, case, "alpha")
+    measurements.record_measurement(session, user, membership,
+                                    {"target_id": target.id, "period": "2020-05", "value": "1000"}, TODAY)
+    user, membership = acting(session, case, "accountant")
+    period = periods.close_period(session, user, membership, {"end_date": "2020-04-30"}, today=TODAY)
+    session.commit()
+    return charter, target, period

@@ -153,3 +153,34 @@ class Auth:
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def pg_url(database_url) -> str:
+    """The PostgreSQL database of a test that needs several server processes on one database."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several server processes share one database only on PostgreSQL")
+    return database_url
+
+
+@pytest.fixture
+def case_day(monkeypatch) -> None:
+    """Every page's and API route's calendar day is the case's TODAY (2020-06-30), inside its term.
+
+    Views import ``today`` by name, so each module's own reference is replaced; the real functions are
+    taken first, so a module patched early cannot hide the others (the live server runs in this process).
+    """
+    import importlib
+    import pkgutil
+
+    import ledger.api
+    import ledger.web
+    from ledger.api import entries as api_entries
+    from ledger.web import common
+    from tests.builders import TODAY
+
+    for package, real in ((ledger.web, common.today), (ledger.api, api_entries.today)):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            if getattr(module, "today", None) is real:
+                monkeypatch.setattr(module, "today", lambda: TODAY)

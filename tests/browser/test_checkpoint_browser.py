@@ -9,31 +9,17 @@ builders' TODAY), so the checkpoint due today opens by itself on first look.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
-import ledger.web
 from ledger.models import Alliance, CharterVersion, Checkpoint
-from ledger.web import common
 from tests.browser.conftest import open_live, screenshot
 from tests.builders import TODAY
 from tests.e2e.test_checkpoint_pages import add_steering, scheduled, some_entries
 
 LIVE_MS = 2_000
-
-
-@pytest.fixture
-def case_day(monkeypatch):
-    """Every page's calendar day is the case's TODAY (the live server runs in this process)."""
-    real_today = common.today
-    for info in pkgutil.iter_modules(ledger.web.__path__):
-        module = importlib.import_module(f"ledger.web.{info.name}")
-        if getattr(module, "today", None) is real_today:
-            monkeypatch.setattr(module, "today", lambda: TODAY)
 
 
 @pytest.fixture

@@ -7,16 +7,11 @@ collected for every page. A control proves the policy is enforced and the collec
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 import pytest
 from playwright.sync_api import expect
 
-import ledger.web
-from ledger.web import common
 from tests.browser.conftest import open_live
-from tests.builders import PASSWORD, TODAY
+from tests.builders import PASSWORD
 from tests.e2e.test_checkpoint_pages import add_steering, opened, some_entries
 
 #: Registered before any page script runs (Playwright injects it outside the page's policy).
@@ -26,15 +21,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
 });
 """
-
-
-@pytest.fixture
-def case_day(monkeypatch):
-    """Every page's calendar day is the case's TODAY (the live server runs in this process)."""
-    for info in pkgutil.iter_modules(ledger.web.__path__):
-        module = importlib.import_module(f"ledger.web.{info.name}")
-        if getattr(module, "today", None) is common.today:
-            monkeypatch.setattr(module, "today", lambda: TODAY)
 
 
 @pytest.fixture

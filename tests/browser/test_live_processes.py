@@ -33,13 +33,6 @@ LIVE = "live"
 
 
 @pytest.fixture
-def pg_url(database_url) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several server processes share a database only on PostgreSQL")
-    return database_url
-
-
-@pytest.fixture
 def two_processes(pg_url, case, tmp_path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Processes A and B on one PostgreSQL database (the case is committed before they start)."""
     servers = (ServerProcess(pg_url, tmp_path, threads=8, env=SLOW_HEARTBEAT_ENV),

@@ -44,11 +44,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.api.blueprint import PREFIX
-from ledger.models import AgreementVersion, Checkpoint, Membership, Target, User
-from ledger.services import checkpoints, measurements, periods
-from ledger.services.charter import save_charter
+from ledger.models import AgreementVersion, Checkpoint, User
+from ledger.services import checkpoints
 from ledger.services.users import create_token
-from tests.builders import TODAY, Case, record
+from tests.builders import TODAY, Case, acting, charter_with_a_measured_target, record
 
 #: Requests per operation, by the case user who sends them: enough to find a crash, few enough for `make test`.
 EXAMPLES = {"coordinator": 10, "alpha": 4}
@@ -67,10 +66,6 @@ SETTINGS = settings(
 )
 
 
-def acting(session: Session, case: Case, who: str) -> tuple[User, Membership]:
-    return session.get(User, case.users[who].id), session.get(Membership, case.memberships[who].id)
-
-
 def build_world(session: Session, case: Case) -> dict[str, int]:
     """One object of every kind a path can name, so generated requests can reach past the 404.
 
@@ -81,18 +76,7 @@ def build_world(session: Session, case: Case) -> dict[str, int]:
     record(session, case, "beta", partner="Beta", kind="revenue", category="production", amount="500.01",
            date="2020-05-20")
     session.commit()
-    user, membership = acting(session, case, "coordinator")
-    charter = save_charter(session, user, membership, {
-        "effective_from": "2020-04-01", "cause": "Masks for front-line workers", "objective": "2M masks a month",
-        "term_end": "2022-03-31", "commitments": [],
-        "targets": [{"name": "masks produced", "unit": "masks", "period": "month", "value": "2000000"}]}, TODAY)
-    session.commit()
-    target = session.scalar(select(Target).where(Target.alliance_id == case.alliance.id))
-    user, membership = acting(session, case, "alpha")
-    measurements.record_measurement(session, user, membership,
-                                    {"target_id": target.id, "period": "2020-05", "value": "1000"}, TODAY)
-    user, membership = acting(session, case, "accountant")
-    period = periods.close_period(session, user, membership, {"end_date": "2020-04-30"}, today=TODAY)
+    charter, target, period = charter_with_a_measured_target(session, case)
     user, membership = acting(session, case, "coordinator")
     checkpoint = checkpoints.schedule_checkpoint(session, user, membership, {"due_date": "2020-07-01"}, TODAY)
     session.flush()

@@ -18,7 +18,7 @@ from ledger.models import Alliance, Checkpoint, Membership, User
 from ledger.services import alliances
 from ledger.services import checkpoints as service
 from ledger.snapshots import load
-from tests.builders import TODAY, Case, make_user, record
+from tests.builders import TODAY, Case, acting, make_user, record
 from tests.e2e.test_web_entries import error_at
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
@@ -45,10 +45,6 @@ def add_steering(session, case: Case) -> None:
         case.memberships[key] = alliances.add_member(session, coordinator, coord_m, {
             "email": user.email, "role": "steering_member", "partner_id": case.pid(partner)})
     session.commit()
-
-
-def acting(session, case: Case, who: str) -> tuple[User, Membership]:
-    return session.get(User, case.users[who].id), session.get(Membership, case.memberships[who].id)
 
 
 def scheduled(session, case: Case, due: str = "2020-07-01", label: str = "") -> Checkpoint:

@@ -35,13 +35,6 @@ POSTERS = ("alpha", "beta", "gamma", "omega", "coordinator")
 
 
 @pytest.fixture
-def pg_url(database_url) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several server processes share one database only on PostgreSQL")
-    return database_url
-
-
-@pytest.fixture
 def two_processes(pg_url, case, tmp_path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     servers = (ServerProcess(pg_url, tmp_path, threads=12), ServerProcess(pg_url, tmp_path, threads=12))
     try:

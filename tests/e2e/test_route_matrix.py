@@ -20,9 +20,7 @@ nothing may be written.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
-import pkgutil
 import re
 from datetime import date
 
@@ -32,15 +30,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import ledger.api
-import ledger.web
-from ledger.api import entries as api_entries
 from ledger.models import AgreementVersion, Checkpoint, Membership, Target, User
-from ledger.services import agreements, alliances, checkpoints, entries, measurements, periods
+from ledger.services import agreements, alliances, checkpoints, entries, periods
 from ledger.services.charter import save_charter
 from ledger.services.users import create_token
-from ledger.web import common
-from tests.builders import PASSWORD, TODAY, Case, fifty_fifty_pools, record
+from tests.builders import PASSWORD, TODAY, Case, acting, charter_with_a_measured_target, fifty_fifty_pools, record
 from tests.e2e.api_support import make_tokens, row_counts
 from tests.e2e.test_checkpoint_pages import add_steering, opened, voted
 from tests.e2e.test_web_entries import error_at
@@ -217,23 +211,10 @@ BODIES: dict[tuple[str, str], dict] = {
 }
 
 _CONVERTER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+pytestmark = pytest.mark.usefixtures("case_day")  # every route answers as on the case's TODAY
 
 
 # ---- arranging ------------------------------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def case_day(monkeypatch):
-    """Every page's and API route's calendar day is the case's TODAY (2020-06-30), inside the term."""
-    for package, real in ((ledger.web, common.today), (ledger.api, api_entries.today)):
-        for info in pkgutil.iter_modules(package.__path__):
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            if getattr(module, "today", None) is real:
-                monkeypatch.setattr(module, "today", lambda: TODAY)
-
-
-def acting(session: Session, case: Case, who: str) -> tuple[User, Membership]:
-    return session.get(User, case.users[who].id), session.get(Membership, case.memberships[who].id)
-
 
 def build_world(app: Flask, session: Session, case: Case, tmp_path) -> tuple[dict, dict[str, str]]:
     """Every kind of object a route can name, in the case's alliance; their ids by converter name."""
@@ -248,19 +229,7 @@ def build_world(app: Flask, session: Session, case: Case, tmp_path) -> tuple[dic
     session.commit()
     user, membership = acting(session, case, "alpha")
     entries.reverse_entry(session, user, membership, corrected, {"reason": "typo"}, today=TODAY)
-    user, membership = acting(session, case, "coordinator")
-    charter = save_charter(session, user, membership, {
-        "effective_from": "2020-04-01", "cause": "Masks for front-line workers", "objective": "2M masks a month",
-        "term_end": "2022-03-31", "commitments": [],
-        "targets": [{"name": "masks produced", "unit": "masks", "period": "month", "value": "2000000"}]}, TODAY)
-    session.commit()
-    target = session.scalar(select(Target).where(Target.alliance_id == case.alliance.id))
-    user, membership = acting(session, case, "alpha")
-    measurements.record_measurement(session, user, membership,
-                                    {"target_id": target.id, "period": "2020-05", "value": "1000"}, TODAY)
-    user, membership = acting(session, case, "accountant")
-    period = periods.close_period(session, user, membership, {"end_date": "2020-04-30"}, today=TODAY)
-    session.commit()
+    charter, target, period = charter_with_a_measured_target(session, case)
     checkpoint = opened(session, case)  # due 2020-07-01, opened early by the coordinator
     user, membership = acting(session, case, "alpha")
     checkpoints.assess(session, user, membership, session.get(Checkpoint, checkpoint.id), {
