@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from ledger import totals
 from ledger.domain.errors import InvalidInput
 from ledger.extensions import get_session
 from ledger.migrate import upgrade
@@ -207,9 +208,27 @@ def verify_command(alliance_id: int | None) -> None:
         for problem in verdict.problems:
             where = f"position {problem.position}" if problem.position else "no position"
             click.echo(f"  {problem.kind}: {problem.record} ({where}): {problem.message}")
-        broken += not verdict.intact
+        off = totals.mismatches(session, alliance.id)
+        for problem in off:
+            click.echo(f"  totals: {problem} (after an entry was changed outside the app; "
+                       f"`flask ledger rebuild-totals {alliance.id}` recomputes them once the chain is settled)")
+        broken += not verdict.intact or bool(off)
     if broken:
         raise SystemExit(1)
+
+
+@ledger_cli.command("rebuild-totals")
+@click.argument("alliance_id", type=int, required=False)
+def rebuild_totals_command(alliance_id: int | None) -> None:
+    """Recompute the running totals of ALLIANCE_ID (default: every alliance) from its entries, in one transaction.
+
+    The database keeps them by itself (triggers on ``entries``); this is for books restored or repaired by
+    hand. Balances read the totals, so after an entry was changed outside the app they are what to rebuild.
+    """
+    session = get_session()
+    totals.rebuild(session, alliance_id)
+    session.commit()
+    click.echo(f"Rebuilt the totals of {'every alliance' if alliance_id is None else f'alliance #{alliance_id}'}.")
 
 
 def init_app(app: Flask) -> None:

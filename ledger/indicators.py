@@ -1,7 +1,7 @@
 """The value balance indicators of an alliance, read from the ledger: the contract pages, API and snapshots share.
 
-One ``GROUP BY`` month, kind, partner, counterparty and pool over the
-alliance's entries up to ``as_of`` gives everything: the value each partner
+The running totals by month (:mod:`ledger.totals`; the loose days of the
+month of ``as_of`` by day) up to ``as_of`` give everything: the value each partner
 put in, the sums the balance needs month by month, and therefore the cost
 shares and nets as of that day. :mod:`ledger.domain.indicators` does the
 arithmetic. The result is plain JSON (fractions as decimal strings rounded to
@@ -16,19 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger import totals
 from ledger.domain import indicators as calc
 from ledger.models import Alliance, Entry
 from ledger.queries import partners_of, pool_weights
 
 #: The net position series never spans more than this many months (a term is a few years; this bounds the work).
 MAX_MONTHS = 240
-
-
-def _month(session: Session):
-    """The entry's month as "YYYY-MM", in the dialect at hand."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(Entry.entry_date, "YYYY-MM")
-    return func.strftime("%Y-%m", Entry.entry_date)
 
 
 def _series_end(alliance: Alliance, as_of: date | None, latest: date | None) -> date:
@@ -44,21 +38,14 @@ def _series_end(alliance: Alliance, as_of: date | None, latest: date | None) -> 
 
 def balance_indicators(session: Session, alliance: Alliance, as_of: date | None = None) -> dict[str, Any]:
     """Every partner's share of the value put in against its agreed share, dependency, diversity, nets over time."""
-    month = _month(session).label("month")
-    where = [Entry.alliance_id == alliance.id]
-    if as_of is not None:
-        where.append(Entry.entry_date <= as_of)
-    rows = session.execute(
-        select(month, Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id,
-               func.sum(Entry.amount), func.max(Entry.entry_date))
-        .where(*where)
-        .group_by(month, Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id)).all()
+    rows = totals.sums(session, alliance.id, ("period_start", "kind", "partner_id", "counterparty_id", "pool_id"),
+                       None, as_of, monthly=True)
     monthly: dict[str, calc.Sums] = {}
-    latest: date | None = None
-    for label, kind, partner_id, counterparty_id, pool_id, total, last_day in rows:
-        monthly.setdefault(label, calc.Sums()).add(kind, partner_id, counterparty_id, pool_id, int(total))
-        if latest is None or last_day > latest:
-            latest = last_day
+    for start, kind, partner_id, counterparty_id, pool_id, _, total in rows:
+        monthly.setdefault(start.strftime("%Y-%m"), calc.Sums()).add(kind, partner_id, counterparty_id, pool_id,
+                                                                     total)
+    latest = session.scalar(select(func.max(Entry.entry_date)).where(
+        Entry.alliance_id == alliance.id, *([] if as_of is None else [Entry.entry_date <= as_of]))) if rows else None
 
     partners = partners_of(session, alliance)
     ids = [p.id for p in partners]

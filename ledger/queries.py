@@ -1,9 +1,11 @@
-"""The read side: balances by SQL aggregate, ledger pages, and what each page lists.
+"""The read side: balances from the running totals, ledger pages by keyset, and what each page lists.
 
-The balance never loads entries into Python: one ``GROUP BY`` over the
-entries of the alliance (served by ``ix_entries_balance``) yields the sums per
-kind, partner, counterparty and pool, and :mod:`ledger.domain.balances` turns
-those few dozen rows into exact balances.
+The balance never reads entries: the running totals (:mod:`ledger.totals`)
+yield the sums per kind, partner, counterparty and pool for the period, and
+:mod:`ledger.domain.balances` turns those few dozen rows into exact balances.
+A ledger page reads its 50 entries off the keyset index of its filter. So no
+page costs more with a million entries than with a thousand (README, "How the
+cost grows").
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TypeVar
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
+from ledger import totals
 from ledger.db import MAX_ID
 from ledger.domain.balances import PartnerBalance, PoolTotal, compute_balances
 from ledger.domain.settle_up import Transfer, settle_up
@@ -26,6 +29,7 @@ from ledger.models import (
     AgreementVersion,
     Alliance,
     Entry,
+    EntryTotal,
     Membership,
     Partner,
     Pool,
@@ -88,18 +92,21 @@ def pool_weights(session: Session, alliance: Alliance) -> dict[int, tuple[PoolSi
 
 def balance_sheet(session: Session, alliance: Alliance, date_from: date | None = None,
                   date_to: date | None = None) -> BalanceSheet:
-    partners = partners_of(session, alliance)
-    sums = session.execute(
-        select(Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id, func.sum(Entry.amount),
-               func.count())
-        .where(*_period([Entry.alliance_id == alliance.id], date_from, date_to))
-        .group_by(Entry.kind, Entry.partner_id, Entry.counterparty_id, Entry.pool_id))
+    grouped = totals.sums(session, alliance.id, ("kind", "partner_id", "counterparty_id", "pool_id"),
+                          date_from, date_to)
+    weights = pool_weights(session, alliance) if grouped else {}
+    return _sheet(alliance, partners_of(session, alliance), grouped, weights, date_from, date_to)
+
+
+def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple],
+           weights: dict[int, tuple[PoolSide, dict[int, Decimal]]], date_from: date | None = None,
+           date_to: date | None = None) -> BalanceSheet:
+    """The balance sheet from sums per (kind, partner, counterparty, pool): ``(..., entries, amount)`` rows."""
     borne: dict[int, int] = defaultdict(int)
     received: dict[int, int] = defaultdict(int)
     pool_totals: dict[int, int] = defaultdict(int)
     entry_count = 0
-    for kind, partner_id, counterparty_id, pool_id, total, count in sums:
-        total = int(total)
+    for kind, partner_id, counterparty_id, pool_id, count, total in grouped:
         entry_count += count
         if kind is EntryKind.SETTLEMENT:
             borne[partner_id] += total
@@ -110,7 +117,6 @@ def balance_sheet(session: Session, alliance: Alliance, date_from: date | None =
         elif kind in RECEIVED_KINDS:
             received[partner_id] += total
         pool_totals[pool_id] += total
-    weights = pool_weights(session, alliance) if pool_totals else {}
     pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1]) for pid, total in pool_totals.items()]
     rows = compute_balances([p.id for p in partners], borne, received, pools)
     transfers = settle_up({r.partner_id: r.net for r in rows})
@@ -126,14 +132,30 @@ class LedgerFilter:
     date_to: date | None = None
 
     def conditions(self, alliance: Alliance) -> list:
+        """On the entries (the partner either side: see :func:`ledger_page` for how that is read)."""
         where = [Entry.alliance_id == alliance.id]
         if self.partner_id is not None:
             where.append((Entry.partner_id == self.partner_id) | (Entry.counterparty_id == self.partner_id))
+        return where + self._attribute_conditions()
+
+    def _attribute_conditions(self) -> list:
+        where = []
         if self.kind is not None:
             where.append(Entry.kind == self.kind)
         if self.category_id is not None:
             where.append(Entry.category_id == self.category_id)
         return _period(where, self.date_from, self.date_to)
+
+    def totals_conditions(self) -> list:
+        """The same filter on the running totals (the period is applied by :func:`ledger.totals.sums`)."""
+        where = []
+        if self.partner_id is not None:
+            where.append(totals.partner_condition(self.partner_id))
+        if self.kind is not None:
+            where.append(EntryTotal.kind == self.kind)
+        if self.category_id is not None:
+            where.append(EntryTotal.category_id == self.category_id)
+        return where
 
 
 @dataclass
@@ -145,32 +167,49 @@ class LedgerPage:
     totals: dict[EntryKind, int]
 
 
+def _page_keys(session: Session, alliance: Alliance, filters: LedgerFilter, before: tuple[date, int] | None,
+               limit: int) -> list[tuple[date, int]]:
+    """The (date, id) of up to ``limit`` entries of the page, newest first, off the filter's keyset index.
+
+    A partner is on either side of an entry; an OR of the two columns would make the database scan the
+    alliance's entries for the page, so each side is read off its own index and the two lists merged.
+    """
+    keyset = [] if before is None else [tuple_(Entry.entry_date, Entry.id) < tuple_(*before)]
+    base = [Entry.alliance_id == alliance.id, *filters._attribute_conditions(), *keyset]
+    sides = ([Entry.partner_id == filters.partner_id], [Entry.counterparty_id == filters.partner_id]) \
+        if filters.partner_id is not None else ([],)
+    keys: set[tuple[date, int]] = set()
+    for side in sides:
+        keys.update(session.execute(select(Entry.entry_date, Entry.id).where(*base, *side)
+                                    .order_by(Entry.entry_date.desc(), Entry.id.desc()).limit(limit)).all())
+    return sorted(keys, reverse=True)[:limit]
+
+
 def ledger_page(session: Session, alliance: Alliance, filters: LedgerFilter,
                 before: tuple[date, int] | None = None, limit: int = 50, with_totals: bool = True) -> LedgerPage:
     """Newest first, ``limit`` entries older than the cursor ``before`` (keyset, not OFFSET).
 
-    The count and totals of the filtered set need a pass over all of it; callers that show
-    only the entries (the dashboard's latest ten) skip it with ``with_totals=False``.
+    The count and totals of the filtered set come from the running totals, not the entries; callers
+    that show only the entries (the dashboard's latest ten) skip them with ``with_totals=False``.
     """
-    where = filters.conditions(alliance)
-    stmt = select(Entry).where(*where)
-    if before is not None:
-        stmt = stmt.where(tuple_(Entry.entry_date, Entry.id) < tuple_(*before))
-    entries = list(session.scalars(
-        stmt.order_by(Entry.entry_date.desc(), Entry.id.desc()).limit(limit + 1)
+    keys = _page_keys(session, alliance, filters, before, limit + 1)
+    more = len(keys) > limit
+    keys = keys[:limit]
+    ids = [entry_id for _, entry_id in keys]
+    loaded = {e.id: e for e in session.scalars(
+        select(Entry).where(Entry.id.in_(ids))
         .options(joinedload(Entry.partner), joinedload(Entry.counterparty), joinedload(Entry.category),
-                 joinedload(Entry.recorded_by), joinedload(Entry.pool))))
-    more = len(entries) > limit
-    entries = entries[:limit]
-    cursor = (entries[-1].entry_date, entries[-1].id) if more and entries else None
-    totals_rows = session.execute(select(Entry.kind, func.count(), func.sum(Entry.amount))
-                                  .where(*where).group_by(Entry.kind)).all() if with_totals else []
+                 joinedload(Entry.recorded_by), joinedload(Entry.pool)))} if ids else {}
+    entries = [loaded[i] for i in ids]
+    cursor = keys[-1] if more and keys else None
+    kinds = totals.sums(session, alliance.id, ("kind",), filters.date_from, filters.date_to,
+                        filters.totals_conditions()) if with_totals else []
     return LedgerPage(
         entries=entries,
-        reversed_by=reversals_of(session, [e.id for e in entries]),
+        reversed_by=reversals_of(session, ids),
         next_cursor=cursor,
-        count=sum(int(n) for _, n, _ in totals_rows),
-        totals={kind: int(total) for kind, _, total in totals_rows},
+        count=sum(count for _, count, _ in kinds),
+        totals={kind: total for kind, _, total in kinds},
     )
 
 
@@ -235,24 +274,64 @@ class Headline:
 
 
 def headlines(session: Session, user: User) -> list[Headline]:
+    """Every alliance of the user with its figures: a fixed number of queries however many alliances.
+
+    The counts and sums come from the all-time totals of all the user's alliances at once, the latest
+    dates from one index probe per alliance, and a partner member's own net from the balances of the
+    alliances they are a partner member of, computed together (:func:`balance_sheets`).
+    """
     memberships = memberships_of(session, user)
     ids = [m.alliance_id for m in memberships]
-    stats: dict[int, tuple[int, int, int, date | None]] = {}
+    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     if ids:
-        put_in = func.sum(Entry.amount).filter(Entry.kind.in_(list(BORNE_KINDS)))
-        revenue = func.sum(Entry.amount).filter(Entry.kind == EntryKind.REVENUE)
-        for alliance_id, n, p, r, last in session.execute(
-                select(Entry.alliance_id, func.count(), put_in, revenue, func.max(Entry.entry_date))
-                .where(Entry.alliance_id.in_(ids)).group_by(Entry.alliance_id)):
-            stats[alliance_id] = (int(n), int(p or 0), int(r or 0), last)
+        for alliance_id, kind, count, total in session.execute(
+                select(EntryTotal.alliance_id, EntryTotal.kind, func.sum(EntryTotal.entries),
+                       func.sum(EntryTotal.amount))
+                .where(*totals.period_condition(ids, None, None))
+                .group_by(EntryTotal.alliance_id, EntryTotal.kind)):
+            figures = stats[alliance_id]
+            figures[0] += int(count)
+            if kind in BORNE_KINDS:
+                figures[1] += int(total)
+            elif kind is EntryKind.REVENUE:
+                figures[2] += int(total)
+    latest = totals.latest_entry_dates(session, [i for i in ids if stats[i][0]])
+    own_in = [m.alliance for m in memberships
+              if m.role is MemberRole.PARTNER_MEMBER and m.partner_id and stats[m.alliance_id][0]]
+    sheets = balance_sheets(session, own_in)
     result = []
     for m in memberships:
-        n, p, r, last = stats.get(m.alliance_id, (0, 0, 0, None))
-        own = None
-        if m.role is MemberRole.PARTNER_MEMBER and m.partner_id and n:
-            own = balance_sheet(session, m.alliance).row(m.partner_id).net
-        result.append(Headline(m, n, p, r, last, own))
+        n, p, r = stats[m.alliance_id]
+        sheet = sheets.get(m.alliance_id)
+        own = sheet.row(m.partner_id).net if sheet is not None else None
+        result.append(Headline(m, n, p, r, latest.get(m.alliance_id), own))
     return result
+
+
+def balance_sheets(session: Session, alliances: list[Alliance]) -> dict[int, BalanceSheet]:
+    """Whole-term balance sheets of many alliances in four queries (the home page's own nets)."""
+    if not alliances:
+        return {}
+    ids = [a.id for a in alliances]
+    partners: dict[int, list[Partner]] = defaultdict(list)
+    for partner in session.scalars(select(Partner).where(Partner.alliance_id.in_(ids)).order_by(Partner.name)):
+        partners[partner.alliance_id].append(partner)
+    weights: dict[int, dict[int, tuple[PoolSide, dict[int, Decimal]]]] = defaultdict(dict)
+    for alliance_id, pool_id, side, partner_id, weight in session.execute(
+            select(AgreementVersion.alliance_id, Pool.id, Pool.side, PoolShare.partner_id, PoolShare.weight)
+            .join(AgreementVersion, AgreementVersion.id == Pool.version_id)
+            .join(PoolShare, PoolShare.pool_id == Pool.id)
+            .where(AgreementVersion.alliance_id.in_(ids)).order_by(Pool.id, PoolShare.partner_id)):
+        weights[alliance_id].setdefault(pool_id, (side, {}))[1][partner_id] = weight
+    grouped: dict[int, list[tuple]] = defaultdict(list)
+    for row in session.execute(
+            select(EntryTotal.alliance_id, EntryTotal.kind, EntryTotal.partner_id, EntryTotal.counterparty_id,
+                   EntryTotal.pool_id, EntryTotal.entries, EntryTotal.amount)
+            .where(*totals.period_condition(ids, None, None))):
+        alliance_id, kind, partner_id, counterparty_id, pool_id, count, total = row
+        grouped[alliance_id].append((kind, partner_id, totals.none_if_zero(counterparty_id),
+                                     totals.none_if_zero(pool_id), int(count), int(total)))
+    return {a.id: _sheet(a, partners[a.id], grouped[a.id], weights[a.id]) for a in alliances}
 
 
 def activity_of(session: Session, alliance: Alliance, limit: int = 20) -> list[Activity]:

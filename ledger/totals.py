@@ -1,0 +1,147 @@
+"""Reading the running totals (``entry_totals``) for any period, and rebuilding or checking them.
+
+Every read that needs sums over entries (balances, the ledger's count and totals, the home page, the
+indicators) comes here with a period and optional filters, and gets the sums grouped by the columns it
+names. The period is cut into whole months and loose days by :func:`ledger.domain.grains.segments`, so a
+read touches at most a few thousand rows whatever the size of the books.
+
+The triggers that keep the table (migration 0007) are the only writers; :func:`rebuild` recomputes an
+alliance's rows from its entries (``flask ledger rebuild-totals``) and :func:`mismatches` compares the
+all-time rows with a fresh aggregate of the entries (``flask ledger verify`` runs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, delete, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from ledger.domain.grains import ALL_TIME_START, Grain, Segment, segments
+from ledger.models import Alliance, Entry, EntryTotal
+
+#: The columns a read can group by or filter on (0 stands for "none" in the optional ones).
+OPTIONAL = ("counterparty_id", "pool_id", "category_id")
+
+
+def _segment_condition(segment: Segment):
+    parts = [EntryTotal.grain == segment.grain.value]
+    if segment.first is not None:
+        parts.append(EntryTotal.period_start >= segment.first)
+    if segment.last is not None:
+        parts.append(EntryTotal.period_start <= segment.last)
+    return and_(*parts)
+
+
+def period_condition(alliance_ids: int | Sequence[int], date_from: date | None, date_to: date | None,
+                     *, monthly: bool = False) -> list:
+    """WHERE clauses selecting the rows that add up to the entries of the period (of one or many alliances).
+
+    ``monthly`` reads the whole term month by month (never the all-time rows), for series by month.
+    """
+    parts = segments(date_from, date_to)
+    if monthly and parts and parts[0].grain is Grain.ALL_TIME:
+        parts = [Segment(Grain.MONTH)]
+    where = [EntryTotal.alliance_id == alliance_ids if isinstance(alliance_ids, int)
+             else EntryTotal.alliance_id.in_(alliance_ids)]
+    if not parts:
+        return [*where, literal(False)]
+    where.append(or_(*(_segment_condition(s) for s in parts)) if len(parts) > 1 else _segment_condition(parts[0]))
+    return where
+
+
+def none_if_zero(value: int) -> int | None:
+    return value or None
+
+
+def sums(session: Session, alliance_id: int, columns: Iterable[str], date_from: date | None = None,
+         date_to: date | None = None, where: Iterable[Any] = (), *, monthly: bool = False) -> list[tuple]:
+    """``(*columns, entries, amount)`` per group of the period; the optional ids come back None for none.
+
+    With ``monthly``, ``"period_start"`` among the columns gives each row's month (or day, for the loose
+    days at the ends of the period): callers map it to its month.
+    """
+    names = list(columns)
+    cols = [getattr(EntryTotal, name) for name in names]
+    rows = session.execute(
+        select(*cols, func.sum(EntryTotal.entries), func.sum(EntryTotal.amount))
+        .where(*period_condition(alliance_id, date_from, date_to, monthly=monthly), *where)
+        .group_by(*cols))
+    optional = [i for i, name in enumerate(names) if name in OPTIONAL]
+    result = []
+    for row in rows:
+        values = list(row)
+        for i in optional:
+            values[i] = none_if_zero(values[i])
+        values[-2], values[-1] = int(values[-2]), int(values[-1])
+        result.append(tuple(values))
+    return result
+
+
+def partner_condition(partner_id: int):
+    """The rows of entries a partner is on either side of (as in the ledger's partner filter)."""
+    return or_(EntryTotal.partner_id == partner_id, EntryTotal.counterparty_id == partner_id)
+
+
+def latest_entry_dates(session: Session, alliance_ids: Sequence[int]) -> dict[int, date | None]:
+    """Each alliance's latest entry date: one probe of ``ix_entries_ledger`` per alliance, not a scan."""
+    if not alliance_ids:
+        return {}
+    latest = (select(func.max(Entry.entry_date)).where(Entry.alliance_id == Alliance.id)
+              .correlate(Alliance).scalar_subquery())
+    return dict(session.execute(select(Alliance.id, latest).where(Alliance.id.in_(alliance_ids))).all())
+
+
+# --- Keeping the table right ------------------------------------------------------------------------------
+
+
+def _grain_select(session: Session, grain: Grain, alliance_id: int | None):
+    """The totals of ``grain`` aggregated afresh from the entries (what the triggers should have written)."""
+    if grain is Grain.ALL_TIME:
+        start = literal(ALL_TIME_START)
+    elif grain is Grain.DAY:
+        start = Entry.entry_date
+    elif session.get_bind().dialect.name == "postgresql":
+        start = func.cast(func.date_trunc("month", Entry.entry_date), Entry.entry_date.type)
+    else:
+        start = func.substr(Entry.entry_date, 1, 8).concat("01")
+    keys = [Entry.alliance_id, literal(grain.value), start, Entry.kind, Entry.partner_id,
+            func.coalesce(Entry.counterparty_id, 0), func.coalesce(Entry.pool_id, 0),
+            func.coalesce(Entry.category_id, 0)]
+    stmt = select(*keys, func.count(), func.sum(Entry.amount)).group_by(*keys)
+    return stmt if alliance_id is None else stmt.where(Entry.alliance_id == alliance_id)
+
+
+COLUMNS = ("alliance_id", "grain", "period_start", "kind", "partner_id", "counterparty_id", "pool_id",
+           "category_id", "entries", "amount")
+
+
+def rebuild(session: Session, alliance_id: int | None = None) -> None:
+    """Recompute the totals of one alliance (or all) from the entries, in the caller's transaction."""
+    stmt = delete(EntryTotal)
+    session.execute(stmt if alliance_id is None else stmt.where(EntryTotal.alliance_id == alliance_id))
+    table = EntryTotal.__table__
+    for grain in Grain:
+        session.execute(table.insert().from_select(COLUMNS, _grain_select(session, grain, alliance_id)))
+
+
+def mismatches(session: Session, alliance_id: int) -> list[str]:
+    """How the all-time totals differ from the entries themselves (empty: they agree)."""
+    stored = {tuple(r[:-2]): (r[-2], r[-1]) for r in session.execute(
+        select(EntryTotal.kind, EntryTotal.partner_id, EntryTotal.counterparty_id, EntryTotal.pool_id,
+               EntryTotal.category_id, EntryTotal.entries, EntryTotal.amount)
+        .where(EntryTotal.alliance_id == alliance_id, EntryTotal.grain == Grain.ALL_TIME.value))}
+    fresh = {tuple(r[3:-2]): (int(r[-2]), int(r[-1]))
+             for r in session.execute(_grain_select(session, Grain.ALL_TIME, alliance_id))}
+    problems = []
+    for key in sorted(set(stored) | set(fresh), key=str):
+        if stored.get(key, (0, 0)) != fresh.get(key, (0, 0)):
+            kind, partner, counterparty, pool, category = key
+            have, want = stored.get(key, (0, 0)), fresh.get(key, (0, 0))
+            problems.append(f"{kind.value} of partner #{partner} (counterparty #{counterparty}, pool #{pool}, "
+                            f"category #{category}): the totals hold {have[0]} entries summing {have[1]}, "
+                            f"the entries {want[0]} summing {want[1]}")
+    return problems
+
