@@ -44,6 +44,16 @@ DEFAULTS = {
     "API_TOKEN_RATE_LIMIT": "20 per minute",
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust no such header).
     "PROXY_COUNT": 0,
+    # The connection pool of each server process (PostgreSQL; SQLite ignores them), SQLAlchemy's defaults:
+    # up to DB_POOL_SIZE connections kept open, DB_MAX_OVERFLOW more opened under load and closed after
+    # use, DB_POOL_TIMEOUT seconds to wait for a free one before the request fails, DB_POOL_RECYCLE
+    # seconds after which a connection is replaced (-1: never), DB_POOL_PRE_PING to test a connection
+    # before each use (a restarted database or a dropped idle connection costs no request).
+    "DB_POOL_SIZE": 5,
+    "DB_MAX_OVERFLOW": 10,
+    "DB_POOL_TIMEOUT": 30,
+    "DB_POOL_RECYCLE": -1,
+    "DB_POOL_PRE_PING": True,
 }
 
 
@@ -68,6 +78,23 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
                 "print(secrets.token_hex(32))')."
             )
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+    _check_pool(app.config)
+
+
+def _check_pool(config) -> None:
+    """Pool settings are numbers in range (and pre-ping a boolean), or the app does not start."""
+    rules = {
+        "DB_POOL_SIZE": (int, 1, "a whole number of connections, at least 1"),
+        "DB_MAX_OVERFLOW": (int, 0, "a whole number of connections, 0 or more"),
+        "DB_POOL_TIMEOUT": ((int, float), 0.001, "a number of seconds above 0"),
+        "DB_POOL_RECYCLE": (int, -1, "a whole number of seconds, or -1 for never"),
+    }
+    for key, (kind, low, what) in rules.items():
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, kind) or value < low:
+            raise ConfigError(f"LEDGER_{key} is {value!r}; it must be {what}.")
+    if not isinstance(config["DB_POOL_PRE_PING"], bool):
+        raise ConfigError(f"LEDGER_DB_POOL_PRE_PING is {config['DB_POOL_PRE_PING']!r}; it must be true or false.")
 
 
 def _development_secret(instance: Path) -> str:

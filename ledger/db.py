@@ -7,8 +7,10 @@ transaction that either lands whole or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -94,9 +96,31 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: The app's pool settings (``LEDGER_DB_*``, see ledger.config) and the create_engine arguments they become.
+POOL_SETTINGS = {
+    "DB_POOL_SIZE": "pool_size",
+    "DB_MAX_OVERFLOW": "max_overflow",
+    "DB_POOL_TIMEOUT": "pool_timeout",
+    "DB_POOL_RECYCLE": "pool_recycle",
+    "DB_POOL_PRE_PING": "pool_pre_ping",
+}
+
+
+def pool_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The create_engine arguments for the pool settings present in ``config`` (an app's config)."""
+    return {argument: config[key] for key, argument in POOL_SETTINGS.items() if key in config}
+
+
 def make_engine(url: str, **kwargs) -> Engine:
+    """An engine for ``url``; pool arguments (``pool_options``) size a PostgreSQL pool and are ignored on SQLite.
+
+    SQLite is the one-process development database: its file locking, not a pool, orders the writers,
+    and its in-memory form has a pool that takes none of these arguments.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        for argument in POOL_SETTINGS.values():
+            kwargs.pop(argument, None)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     else:
         kwargs.setdefault("pool_pre_ping", True)

@@ -7,14 +7,14 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from ledger.db import make_engine, make_session_factory
+from ledger.db import make_engine, make_session_factory, pool_options
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
 def init_database(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], **pool_options(app.config))
     app.extensions["ledger.engine"] = engine
     app.extensions["ledger.sessions"] = make_session_factory(engine)
     app.teardown_appcontext(_close_session)

@@ -27,26 +27,54 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports (free_port twice may hand out the same one)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+#: The documented production settings (README, "Running on more than one machine").
+DEPLOY_CONFIG = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
+
+
 class ServerProcess:
-    """``gunicorn -k gthread`` serving ``wsgi:app`` on 127.0.0.1:port against ``database_url``."""
+    """``gunicorn -k gthread`` serving ``wsgi:app`` on 127.0.0.1:port against ``database_url``.
+
+    With ``config`` (e.g. ``DEPLOY_CONFIG``) gunicorn runs from that file instead, given the port,
+    workers and threads through its ``LEDGER_BIND``/``LEDGER_WORKERS``/``LEDGER_THREADS`` variables.
+    """
 
     def __init__(self, database_url: str, instance_path: Path, *, port: int | None = None, workers: int = 1,
-                 threads: int = 32, env: dict[str, str] | None = None) -> None:
+                 threads: int = 32, env: dict[str, str] | None = None, config: Path | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = workers, threads
+        self.config = config
+        settings = {"LEDGER_BIND": f"127.0.0.1:{self.port}", "LEDGER_WORKERS": str(workers),
+                    "LEDGER_THREADS": str(threads), "LEDGER_GRACEFUL_TIMEOUT": "2"} if config else {}
         self.env = {**os.environ, "DATABASE_URL": database_url, "LEDGER_SECRET_KEY": SECRET,
-                    "LEDGER_INSTANCE_PATH": str(instance_path), **(env or {})}
+                    "LEDGER_INSTANCE_PATH": str(instance_path), **settings, **(env or {})}
         self.log_path = Path(instance_path) / f"server-{self.port}.log"
         self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        if self.config:
+            return [str(GUNICORN), "--config", str(self.config)]
+        return [str(GUNICORN), "-k", "gthread", "--workers", str(self.workers), "--threads", str(self.threads),
+                "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"]
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [str(GUNICORN), "-k", "gthread", "--workers", str(self.workers), "--threads", str(self.threads),
-             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.command(), cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
