@@ -9,6 +9,7 @@ if any of them would fall into no pool the version is refused, naming them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -53,31 +54,6 @@ def versions_of(session: Session, alliance: Alliance) -> list[AgreementVersion]:
                  selectinload(AgreementVersion.pools).selectinload(Pool.shares))))
 
 
-#: ``session.info`` key of an optional {(alliance id, day): version} memo; a bulk writer that creates no
-#: versions (the spreadsheet import) sets it for its transaction: 4 queries per row were half an import's time.
-VERSION_MEMO = "ledger.version_on_memo"
-
-
-def version_on(session: Session, alliance: Alliance, day: date) -> AgreementVersion | None:
-    memo = session.info.get(VERSION_MEMO)
-    if memo is not None:
-        key = (alliance.id, day)
-        if key not in memo:
-            memo[key] = _version_on(session, alliance, day)
-        return memo[key]
-    return _version_on(session, alliance, day)
-
-
-def _version_on(session: Session, alliance: Alliance, day: date) -> AgreementVersion | None:
-    return session.scalar(
-        select(AgreementVersion)
-        .where(AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from <= day)
-        .order_by(AgreementVersion.effective_from.desc()).limit(1)
-        .options(selectinload(AgreementVersion.pools).selectinload(Pool.kinds),
-                 selectinload(AgreementVersion.pools).selectinload(Pool.categories),
-                 selectinload(AgreementVersion.pools).selectinload(Pool.shares)))
-
-
 def rules_of(version: AgreementVersion) -> list[PoolRule]:
     """The domain's view of a stored version's pools, keyed by pool id."""
     return [
@@ -93,25 +69,57 @@ def rules_of(version: AgreementVersion) -> list[PoolRule]:
     ]
 
 
-def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind,
-              category: Category) -> tuple[AgreementVersion, Pool]:
-    """The version and pool an entry of this date, kind and category falls under, or a field error."""
-    version = version_on(session, alliance, day)
-    if version is None:
+@dataclass(frozen=True)
+class Placement:
+    """Where an entry falls: the version in force on its date and the pool of it that covers the entry."""
+
+    version_id: int
+    version_number: int
+    pool_id: int
+    pool_name: str
+
+
+def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind, category: Category) -> Placement:
+    """The version and pool an entry of this date, kind and category falls under, or a field error.
+
+    One query (recording an entry holds the alliance lock, so every round trip counts): the pools of the
+    version in force with their kinds and categories, made into the domain's rules, which pick the pool.
+    """
+    in_force = (select(AgreementVersion.id)
+                .where(AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from <= day)
+                .order_by(AgreementVersion.effective_from.desc()).limit(1).scalar_subquery())
+    rows = session.execute(
+        select(AgreementVersion.id, AgreementVersion.number, Pool.id, Pool.name, Pool.side, Pool.all_categories,
+               PoolKind.kind, PoolCategory.category_id)
+        .join(Pool, Pool.version_id == AgreementVersion.id)
+        .join(PoolKind, PoolKind.pool_id == Pool.id)
+        .outerjoin(PoolCategory, PoolCategory.pool_id == Pool.id)
+        .where(AgreementVersion.id == in_force)
+        .order_by(Pool.position)).all()
+    if not rows:
         first = session.scalar(select(func.min(AgreementVersion.effective_from))
                                .where(AgreementVersion.alliance_id == alliance.id))
         hint = (f"the first one starts on {first.isoformat()}" if first
                 else "the coordinator has not set one up yet")
         raise InvalidInput.at("date", f"No split agreement is in force on {day.isoformat()}: {hint}.")
-    rule = pool_for(rules_of(version), kind, category.id)
+    version_id, number = rows[0][0], rows[0][1]
+    pools: dict[int, tuple[str, PoolSide, bool, set, set]] = {}
+    for _, _, pool_id, name, side, all_categories, pool_kind, category_id in rows:
+        pool = pools.setdefault(pool_id, (name, side, all_categories, set(), set()))
+        pool[3].add(pool_kind)
+        if category_id is not None:
+            pool[4].add(category_id)
+    rules = [PoolRule(name=name, side=side, kinds=frozenset(kinds),
+                      categories=None if all_categories else frozenset(categories), weights={}, key=pool_id)
+             for pool_id, (name, side, all_categories, kinds, categories) in pools.items()]
+    rule = pool_for(rules, kind, category.id)
     if rule is None:
         raise InvalidInput.at(
             "category_id",
-            f"No pool of agreement version {version.number} covers a {kind.label} in "
+            f"No pool of agreement version {number} covers a {kind.label} in "
             f"\u201c{category.name}\u201d, so it would count in nobody's balance. Choose another "
             f"category or ask the coordinator to extend the agreement.")
-    pool = next(p for p in version.pools if p.id == rule.key)
-    return version, pool
+    return Placement(version_id, number, rule.key, rule.name)
 
 
 def parse_pools(session: Session, alliance: Alliance, raw_pools: object) -> list[PoolRule]:

@@ -26,7 +26,7 @@ from ledger.services.agreements import find_pool
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
 from ledger.services.lookups import category_of, date_in_term, partner_of
-from ledger.services.periods import check_open, open_day
+from ledger.services.periods import check_open, closed_through, open_day
 
 RECORDABLE_KINDS = tuple(EntryKind)
 
@@ -37,14 +37,21 @@ def _require_recorder(membership: Membership) -> None:
 
 
 def record_entry(session: Session, actor: User, membership: Membership, raw: Mapping[str, object]) -> Entry:
-    """Validate every field, find the pool in force on the entry's date, and insert the entry."""
+    """Validate every field, find the pool in force on the entry's date, and insert the entry.
+
+    The alliance lock is taken only once everything is validated, so the writers of one alliance wait
+    for each other's inserts, not for each other's lookups. The closed periods are read twice: before,
+    to report a closed date with the other errors, and under the lock, where the answer holds until
+    the commit (a close committed in between is then reported at the date, and nothing is written).
+    """
     _require_recorder(membership)
     alliance = membership.alliance
     errors = FieldErrors()
     kind = errors.check("kind", parse_choice, EntryKind, raw.get("kind"), "kind", "kind of entry")
     day = errors.check("date", date_in_term, alliance, raw.get("date"))
-    if day is not None:
-        day = errors.check("date", check_open, session, alliance, day)
+    closed = closed_through(session, alliance) if day is not None else None
+    if closed is not None:
+        day = errors.check("date", check_open, session, alliance, day, closed=closed)
     partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
     amount = errors.check("amount", parse_amount, raw.get("amount"), alliance.currency)
     description = errors.check("description", clean_text, raw.get("description"), "description",
@@ -64,15 +71,13 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
         if raw.get("counterparty_id") not in (None, ""):
             errors.add("counterparty_id", "Only a settlement has a counterparty; leave it empty.")
     errors.raise_if_any()
-    version = pool = None
-    if kind is not EntryKind.SETTLEMENT:
-        version, pool = find_pool(session, alliance, day, kind, category)
+    placement = None if kind is EntryKind.SETTLEMENT else find_pool(session, alliance, day, kind, category)
+    check_open(session, alliance, day)  # takes the lock
     entry = Entry(
-        alliance_id=alliance.id, entry_date=day, partner_id=partner.id, kind=kind,
-        category_id=category.id if category else None, amount=amount, description=description,
-        reference=reference or "", counterparty_id=counterparty.id if counterparty else None,
-        version_id=version.id if version else None, pool_id=pool.id if pool else None,
-        recorded_by_id=actor.id)
+        alliance_id=alliance.id, entry_date=day, partner=partner, kind=kind, category=category, amount=amount,
+        description=description, reference=reference or "", counterparty=counterparty,
+        version_id=placement.version_id if placement else None, pool_id=placement.pool_id if placement else None,
+        recorded_by=actor)
     session.add(entry)
     session.flush()
     log(session, alliance, actor, "entry.recorded",

@@ -39,6 +39,10 @@ COMMENT_MAX = 2000
 CLOSERS = (MemberRole.COORDINATOR, MemberRole.ACCOUNTANT)
 
 
+#: ``session.info`` key: (the transaction, the ids of the alliances it holds locked).
+_LOCKS = "ledger.alliance_locks"
+
+
 def lock_alliance(session: Session, alliance: Alliance) -> None:
     """Hold the alliance row until the transaction ends, so closes and dated writes take turns.
 
@@ -46,11 +50,19 @@ def lock_alliance(session: Session, alliance: Alliance) -> None:
     ``FOR UPDATE``; a no-op ``UPDATE`` takes its writer lock instead (and starts
     the transaction, so nothing read after it can be stale).
     """
+    transaction = session.get_transaction()
+    held = session.info.get(_LOCKS)
+    if transaction is not None and held is not None and held[0] is transaction and alliance.id in held[1]:
+        return  # already held by this transaction: asking again would be one more round trip under the lock
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Alliance.id).where(Alliance.id == alliance.id).with_for_update())
     else:
         session.execute(update(Alliance).where(Alliance.id == alliance.id)
                         .values(event_seq=Alliance.event_seq).execution_options(synchronize_session=False))
+    transaction = session.get_transaction()
+    if held is None or held[0] is not transaction:
+        held = session.info[_LOCKS] = (transaction, set())
+    held[1].add(alliance.id)
 
 
 def closed_through(session: Session, alliance: Alliance) -> date | None:
@@ -68,8 +80,9 @@ def check_open(session: Session, alliance: Alliance, day: date, field: str = "da
                closed: date | None = None) -> date:
     """``day`` if it lies after every closed period; else a field error saying where to put it.
 
-    Pass ``closed`` only if it came from :func:`locked_closed_through` in this transaction
-    (e.g. an import checking many rows); otherwise the lock is taken here.
+    Pass ``closed`` only if it came from :func:`locked_closed_through` in this transaction (e.g. an
+    import checking many rows), or for an early check that is repeated under the lock before writing
+    (as ``record_entry`` does); otherwise the lock is taken here.
     """
     ensure_not_ended(alliance, date.today(), field)  # noqa: DTZ011 - the alliance's calendar day, as in the views
     closed = closed if closed is not None else locked_closed_through(session, alliance)

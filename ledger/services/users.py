@@ -7,7 +7,7 @@ import re
 import secrets
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ledger.db import utcnow
@@ -101,7 +101,8 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
 def user_for_token(session: Session, plain: str) -> User | None:
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain))
+                           .options(joinedload(ApiToken.user)))
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()
