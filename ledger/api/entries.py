@@ -26,9 +26,14 @@ def entry_context(alliance: Alliance, reversed_by: Mapping[int, int] | None = No
     return serializers.EntryContext(alliance.currency, numbers, reversed_by or {})
 
 
-def one_entry(alliance: Alliance, row: Entry, *, new: bool = False) -> dict:
-    """The entry's JSON; a ``new`` one cannot have been reversed yet, so that is not looked up."""
-    return serializers.entry(row, entry_context(alliance, {} if new else reversals_of(get_session(), [row.id])))
+def one_entry(alliance: Alliance, row: Entry) -> dict:
+    return serializers.entry(row, entry_context(alliance, reversals_of(get_session(), [row.id])))
+
+
+def new_entry(alliance: Alliance, row: Entry) -> dict:
+    """A just recorded entry's JSON from what recording it loaded: not reversed yet, its version at hand."""
+    numbers = {row.version_id: row.version.number} if row.version is not None else {}
+    return serializers.entry(row, serializers.EntryContext(alliance.currency, numbers, {}))
 
 
 def today() -> date:
@@ -52,7 +57,7 @@ def create_entry(alliance_id: int):
 
     def record():
         row = entries.record_entry(session, current_user(), membership, json_body())
-        return created(one_entry(membership.alliance, row, new=True), "api.get_entry", alliance_id=alliance_id,
+        return created(new_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id,
                        entry_id=row.id)
 
     response = idempotency.once(session, current_user(), membership.alliance, record)
@@ -83,7 +88,7 @@ def reverse_entry(alliance_id: int, entry_id: int):
     def reverse():
         row = entries.reverse_entry(session, current_user(), membership, original, json_body(optional=True),
                                     today())
-        return created(one_entry(membership.alliance, row, new=True), "api.get_entry", alliance_id=alliance_id,
+        return created(new_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id,
                        entry_id=row.id)
 
     response = idempotency.once(session, current_user(), membership.alliance, reverse)

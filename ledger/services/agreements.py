@@ -73,10 +73,16 @@ def rules_of(version: AgreementVersion) -> list[PoolRule]:
 class Placement:
     """Where an entry falls: the version in force on its date and the pool of it that covers the entry."""
 
-    version_id: int
-    version_number: int
-    pool_id: int
-    pool_name: str
+    version: AgreementVersion
+    pool: Pool
+
+    @property
+    def version_id(self) -> int:
+        return self.version.id
+
+    @property
+    def pool_id(self) -> int:
+        return self.pool.id
 
 
 def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind, category: Category) -> Placement:
@@ -89,8 +95,7 @@ def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind, 
                 .where(AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from <= day)
                 .order_by(AgreementVersion.effective_from.desc()).limit(1).scalar_subquery())
     rows = session.execute(
-        select(AgreementVersion.id, AgreementVersion.number, Pool.id, Pool.name, Pool.side, Pool.all_categories,
-               PoolKind.kind, PoolCategory.category_id)
+        select(AgreementVersion, Pool, PoolKind.kind, PoolCategory.category_id)
         .join(Pool, Pool.version_id == AgreementVersion.id)
         .join(PoolKind, PoolKind.pool_id == Pool.id)
         .outerjoin(PoolCategory, PoolCategory.pool_id == Pool.id)
@@ -102,24 +107,24 @@ def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind, 
         hint = (f"the first one starts on {first.isoformat()}" if first
                 else "the coordinator has not set one up yet")
         raise InvalidInput.at("date", f"No split agreement is in force on {day.isoformat()}: {hint}.")
-    version_id, number = rows[0][0], rows[0][1]
-    pools: dict[int, tuple[str, PoolSide, bool, set, set]] = {}
-    for _, _, pool_id, name, side, all_categories, pool_kind, category_id in rows:
-        pool = pools.setdefault(pool_id, (name, side, all_categories, set(), set()))
-        pool[3].add(pool_kind)
+    version = rows[0][0]
+    pools: dict[int, tuple[Pool, set, set]] = {}
+    for _, pool, pool_kind, category_id in rows:
+        kinds, categories = pools.setdefault(pool.id, (pool, set(), set()))[1:]
+        kinds.add(pool_kind)
         if category_id is not None:
-            pool[4].add(category_id)
-    rules = [PoolRule(name=name, side=side, kinds=frozenset(kinds),
-                      categories=None if all_categories else frozenset(categories), weights={}, key=pool_id)
-             for pool_id, (name, side, all_categories, kinds, categories) in pools.items()]
+            categories.add(category_id)
+    rules = [PoolRule(name=pool.name, side=pool.side, kinds=frozenset(kinds),
+                      categories=None if pool.all_categories else frozenset(categories), weights={}, key=pool.id)
+             for pool, kinds, categories in pools.values()]
     rule = pool_for(rules, kind, category.id)
     if rule is None:
         raise InvalidInput.at(
             "category_id",
-            f"No pool of agreement version {number} covers a {kind.label} in "
+            f"No pool of agreement version {version.number} covers a {kind.label} in "
             f"\u201c{category.name}\u201d, so it would count in nobody's balance. Choose another "
             f"category or ask the coordinator to extend the agreement.")
-    return Placement(version_id, number, rule.key, rule.name)
+    return Placement(version, pools[rule.key][0])
 
 
 def parse_pools(session: Session, alliance: Alliance, raw_pools: object) -> list[PoolRule]:

@@ -76,7 +76,7 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     entry = Entry(
         alliance_id=alliance.id, entry_date=day, partner=partner, kind=kind, category=category, amount=amount,
         description=description, reference=reference or "", counterparty=counterparty,
-        version_id=placement.version_id if placement else None, pool_id=placement.pool_id if placement else None,
+        version=placement.version if placement else None, pool=placement.pool if placement else None,
         recorded_by=actor)
     session.add(entry)
     session.flush()

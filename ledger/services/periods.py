@@ -50,16 +50,25 @@ def lock_alliance(session: Session, alliance: Alliance) -> None:
     ``FOR UPDATE``; a no-op ``UPDATE`` takes its writer lock instead (and starts
     the transaction, so nothing read after it can be stale).
     """
-    transaction = session.get_transaction()
-    held = session.info.get(_LOCKS)
-    if transaction is not None and held is not None and held[0] is transaction and alliance.id in held[1]:
+    if _holds_lock(session, alliance):
         return  # already held by this transaction: asking again would be one more round trip under the lock
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Alliance.id).where(Alliance.id == alliance.id).with_for_update())
     else:
         session.execute(update(Alliance).where(Alliance.id == alliance.id)
                         .values(event_seq=Alliance.event_seq).execution_options(synchronize_session=False))
+    _mark_locked(session, alliance)
+
+
+def _holds_lock(session: Session, alliance: Alliance) -> bool:
     transaction = session.get_transaction()
+    held = session.info.get(_LOCKS)
+    return transaction is not None and held is not None and held[0] is transaction and alliance.id in held[1]
+
+
+def _mark_locked(session: Session, alliance: Alliance) -> None:
+    transaction = session.get_transaction()
+    held = session.info.get(_LOCKS)
     if held is None or held[0] is not transaction:
         held = session.info[_LOCKS] = (transaction, set())
     held[1].add(alliance.id)
@@ -71,7 +80,11 @@ def closed_through(session: Session, alliance: Alliance) -> date | None:
 
 
 def locked_closed_through(session: Session, alliance: Alliance) -> date | None:
-    """:func:`closed_through` read under the alliance lock: what a write may rely on until it commits."""
+    """:func:`closed_through` read under the alliance lock: what a write may rely on until it commits.
+
+    Two statements, not one: under READ COMMITTED a ``SELECT ... FOR UPDATE`` that waited for a close
+    would still read the periods as of its own start, before that close; the read after it sees it.
+    """
     lock_alliance(session, alliance)
     return closed_through(session, alliance)
 
