@@ -9,10 +9,11 @@ that committed late.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ledger.db import utcnow
 from ledger.live.publish import announce
 from ledger.models import Activity, Alliance, Entry, User
 
@@ -26,10 +27,15 @@ def next_event_seq(session: Session, alliance: Alliance) -> int:
 
 
 def log(session: Session, alliance: Alliance, actor: User | None, action: str, summary: str,
-        entry: Entry | None = None) -> Activity:
+        entry: Entry | None = None) -> int:
+    """Record the event and return its number.
+
+    A plain INSERT, not an ORM object: nothing reads the row back in the writing transaction, and every
+    write makes one, under the alliance lock, where the unit of work's bookkeeping is time others wait.
+    """
     seq = next_event_seq(session, alliance)
-    record = Activity(alliance_id=alliance.id, seq=seq, actor_id=actor.id if actor else None,
-                      action=action, summary=summary[:600], entry_id=entry.id if entry else None)
-    session.add(record)
+    session.execute(insert(Activity).values(
+        alliance_id=alliance.id, seq=seq, actor_id=actor.id if actor else None, action=action,
+        summary=summary[:600], entry_id=entry.id if entry else None, created_at=utcnow()))
     announce(session, alliance.id, seq)
-    return record
+    return seq

@@ -38,6 +38,7 @@ def test_every_member_sees_the_chain_intact_with_its_head(client, auth, session,
     assert verdict.get("data-intact") == "true"
     assert "7 records chained" in " ".join(verdict.text_content().split())
     assert doc.get_element_by_id("chain-head").text == head_now(session, case)
+    assert doc.get_element_by_id("totals-check").get("data-agree") == "true"
 
 
 def test_a_tampered_entry_is_named_on_the_page(client, auth, case, booked, database_url):  # noqa: F811
@@ -57,6 +58,10 @@ def test_a_tampered_entry_is_named_on_the_page(client, auth, case, booked, datab
         ["4", f"entry #{booked['waste']}", "changed", rows[0][3]],
         ["7", f"entry #{booked['reversal']}", "missing", rows[1][3]],
     ]
+    # The deleted reversal is still in the running totals the balances read: the page says so and how to mend it.
+    totals_check = doc.get_element_by_id("totals-check")
+    assert totals_check.get("data-agree") == "false"
+    assert f"flask ledger rebuild-totals {case.alliance.id}" in totals_check.text_content()
 
 
 def test_an_earlier_head_is_checked_and_a_bad_one_is_a_field_message(client, auth, session, case,
