@@ -47,7 +47,10 @@ TYPE_ORDER = ("charter_version", "agreement_version", "checkpoint", "entry", "ch
               "vote", "checkpoint_decided")
 
 
-def _only(column, ids: list[int] | None):
+def _only(column, ids: list[int] | range | None):
+    """No condition for None; ``BETWEEN`` for a range of ids (:func:`contents_of`), else ``IN``."""
+    if isinstance(ids, range) and ids.step == 1 and len(ids):
+        return [column.between(ids.start, ids.stop - 1)]
     return [column.in_(ids)] if ids is not None else []
 
 
@@ -195,6 +198,51 @@ def content_of(db, alliance_id: int, record_type: str, record_id: int) -> dict:
     if not found:
         raise LookupError(f"no {record_type} #{record_id} in alliance {alliance_id} to chain")
     return found[0][3]
+
+
+#: Ids per ``IN`` list of :func:`contents_of` (well under SQLite's and PostgreSQL's bound-parameter limits).
+CONTENTS_CHUNK = 2_000
+#: Consecutive ids from this many on are read with one ``BETWEEN`` instead.
+CONTENTS_RUN = 50
+
+
+def _batches(ids: list[int]) -> list[list[int] | range]:
+    """Sorted ids as ranges of consecutive ids (a bulk insert's) and ``IN`` lists of the scattered rest."""
+    runs: list[list[int]] = []
+    for record_id in ids:
+        if runs and record_id == runs[-1][-1] + 1:
+            runs[-1].append(record_id)
+        else:
+            runs.append([record_id])
+    batches: list[list[int] | range] = []
+    scattered: list[int] = []
+    for run in runs:
+        if len(run) >= CONTENTS_RUN:
+            batches.append(range(run[0], run[-1] + 1))
+        else:
+            scattered.extend(run)
+    batches.extend(scattered[i:i + CONTENTS_CHUNK] for i in range(0, len(scattered), CONTENTS_CHUNK))
+    return batches
+
+
+def contents_of(db, alliance_id: int, record_type: str, record_ids: list[int]) -> dict[int, dict]:
+    """Many records' contents at once, ``{id: content}``: for each record exactly what :func:`content_of` gives.
+
+    The same loaders with ranges or lists of ids instead of one id per query (100,000 entries in a couple of
+    queries), so the links a bulk write appends (``ledger.services.chain.append_links``) hash byte-identical
+    content and :func:`verify_alliance` agrees. LookupError if a record is not there.
+    """
+    if record_type in SELF_CONTAINED:
+        return {record_id: {} for record_id in record_ids}
+    wanted = sorted(set(record_ids))
+    found: dict[int, dict] = {}
+    for batch in _batches(wanted):
+        for _, record_id, _, fields in LOADERS[record_type](db, alliance_id, batch):
+            found[record_id] = fields
+    if len(found) != len(wanted):
+        missing = next(i for i in wanted if i not in found)
+        raise LookupError(f"no {record_type} #{missing} in alliance {alliance_id} to chain")
+    return found
 
 
 def backfill_order(found: list[Record]) -> list[Record]:

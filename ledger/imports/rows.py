@@ -3,7 +3,8 @@
 Only what is specific to spreadsheets lives here: names instead of ids,
 "kind or sign", Excel number and date cells. Every business rule (dates in the
 term and in an open period, positive amounts, settlement counterparties, who
-may record for whom) stays in ``record_entry``, which the import calls per row.
+may record for whom) is ``record_entry``'s, which :mod:`ledger.imports.checks`
+applies to the raw dict exactly as the entry form's request would meet it.
 """
 
 from __future__ import annotations

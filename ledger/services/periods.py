@@ -98,7 +98,11 @@ def check_open(session: Session, alliance: Alliance, day: date, field: str = "da
     (as ``record_entry`` does); otherwise the lock is taken here.
     """
     ensure_not_ended(alliance, date.today(), field)  # noqa: DTZ011 - the alliance's calendar day, as in the views
-    closed = closed if closed is not None else locked_closed_through(session, alliance)
+    return after_close(day, closed if closed is not None else locked_closed_through(session, alliance), field)
+
+
+def after_close(day: date, closed: date | None, field: str = "date") -> date:
+    """``day`` if it lies after ``closed`` (the last closed day, None: nothing closed); else the field error."""
     if closed is not None and day <= closed:
         raise InvalidInput.at(
             field, f"The books are closed through {closed.isoformat()}: {day.isoformat()} is in a closed "

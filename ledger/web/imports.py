@@ -2,8 +2,13 @@
 
 The uploaded bytes are kept between the steps in the instance folder under
 their SHA-256 (content-addressed, so a re-upload of the same file lands on the
-same name and nothing user-named reaches the file system). The import itself
-reads that file again, so what is imported is exactly what was previewed.
+same name and nothing user-named reaches the file system), and beside them what
+the upload read from them (``<name>.<xlsx|csv>.json``, and its first rows for
+the mapping page): a 100,000-row workbook takes openpyxl 6 s or more to read, so
+the later steps load that instead. Both are derived from the same bytes, so what
+is imported is exactly what was previewed. A preview without errors also leaves
+its verdict (``<name>.verdict``), which the import uses instead of checking
+every row again if nothing has changed since (``services.imports.import_sheet``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,16 @@ from ledger.domain.errors import Conflict, InvalidInput, NotAllowed
 from ledger.domain.permissions import can_record
 from ledger.extensions import csrf, get_session
 from ledger.imports import mapping as mappings
-from ledger.imports.reading import MAX_ROWS, ImportFileError, Sheet, column_letter, read_upload
+from ledger.imports.reading import (
+    MAX_ROWS,
+    ImportFileError,
+    Sheet,
+    column_letter,
+    dump_sheet,
+    file_kind,
+    load_sheet,
+    read_upload,
+)
 from ledger.models import Membership
 from ledger.services import imports as service
 from ledger.web.access import membership_or_404
@@ -32,11 +46,17 @@ from ledger.web.common import me
 bp = Blueprint("imports", __name__)
 
 #: Upload limit for imports only; the app-wide MAX_CONTENT_LENGTH (2 MB) stays for every other form.
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+#: A file may hold MAX_ROWS (100,000) rows. As the app's own CSV export (18 columns) that is about 15 MB with
+#: short descriptions and 25 MB with 100-character ones, over the former 16 MB; a partner's plain sheet (eight
+#: columns) is about 8 MB of CSV or 4 MB of .xlsx. 64 MB leaves room for long descriptions and references and
+#: still bounds what one request holds in memory (the upload is read whole, then parsed).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 #: Staged uploads older than this are deleted at the next upload.
 STAGE_SECONDS = 24 * 3600
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _PREVIEW_ROWS = 500
+#: Rows the mapping page shows.
+_SAMPLE_ROWS = 3
 
 
 class UploadForm(FlaskForm):
@@ -66,7 +86,24 @@ def _staged(alliance_id: int, sha: str) -> Path:
     return _stage_dir() / f"{alliance_id}-{sha}"
 
 
-def _stage(alliance_id: int, sha: str, data: bytes) -> None:
+def _parsed(alliance_id: int, sha: str, kind: str, part: str = "json") -> Path:
+    """Where the sheet read from the staged file is kept, per way of reading it (the file name's extension):
+    whole (``json``) and its first rows for the mapping page (``head.json``)."""
+    return _staged(alliance_id, sha).with_name(f"{alliance_id}-{sha}.{kind}.{part}")
+
+
+def _verdict(alliance_id: int, sha: str) -> Path:
+    """Where the preview keeps its verdict (the plan of a sheet without errors) for the import."""
+    return _staged(alliance_id, sha).with_name(f"{alliance_id}-{sha}.verdict")
+
+
+def _write(target: Path, data: bytes) -> None:
+    temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, target)
+
+
+def _stage(alliance_id: int, sha: str, data: bytes, filename: str, sheet: Sheet) -> None:
     folder = _stage_dir()
     cutoff = time.time() - STAGE_SECONDS
     for old in folder.iterdir():
@@ -75,10 +112,22 @@ def _stage(alliance_id: int, sha: str, data: bytes) -> None:
                 old.unlink()
         except OSError:
             pass
-    target = _staged(alliance_id, sha)
-    temp = target.with_suffix(f".{os.getpid()}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, target)
+    _write(_staged(alliance_id, sha), data)
+    try:
+        parsed, head = dump_sheet(sheet), dump_sheet(sheet, head=_SAMPLE_ROWS)
+    except (TypeError, ValueError):  # a cell JSON cannot hold: the later steps read the upload itself
+        return
+    kind = file_kind(filename)
+    _write(_parsed(alliance_id, sha, kind), parsed)
+    _write(_parsed(alliance_id, sha, kind, "head.json"), head)
+
+
+def _unstage(alliance_id: int, sha: str) -> None:
+    _staged(alliance_id, sha).unlink(missing_ok=True)
+    _verdict(alliance_id, sha).unlink(missing_ok=True)
+    for kind in ("xlsx", "csv"):
+        for part in ("json", "head.json"):
+            _parsed(alliance_id, sha, kind, part).unlink(missing_ok=True)
 
 
 def _size(limit: int) -> str:
@@ -96,7 +145,12 @@ def _context(membership: Membership, **extra) -> dict:
 
 def _upload_page(membership: Membership, message: str | None = None, status: int = 200, notice: str | None = None):
     return render_template("alliance/import.html", form=UploadForm(formdata=None), message=message,
-                           notice=notice, max_rows=MAX_ROWS, **_context(membership)), status
+                           notice=notice, max_rows=MAX_ROWS, max_size=_size(_max_bytes()),
+                           **_context(membership)), status
+
+
+def _max_bytes() -> int:
+    return current_app.config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
 @bp.route("/a/<id:alliance_id>/import", methods=["GET", "POST"])
@@ -105,7 +159,7 @@ def upload(alliance_id: int):
     membership = _recorder(alliance_id)
     if request.method == "GET":
         return _upload_page(membership)
-    request.max_content_length = current_app.config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    request.max_content_length = _max_bytes()
     try:
         if current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
@@ -121,25 +175,31 @@ def upload(alliance_id: int):
     data = file.read()
     filename = _clean_name(file.filename)
     try:
-        read_upload(filename, data)
+        sheet = read_upload(filename, data)
     except ImportFileError as exc:
         return _upload_page(membership, str(exc), 422)
     sha = hashlib.sha256(data).hexdigest()
     batch = service.find_batch(get_session(), membership, sha)
     if batch is not None:
         return _upload_page(membership, notice=service.already_imported_message(batch))
-    _stage(alliance_id, sha, data)
+    _stage(alliance_id, sha, data, filename, sheet)
     return redirect(url_for("imports.mapping", alliance_id=alliance_id, sha=sha, name=filename))
 
 
-def _load(alliance_id: int, sha: str, filename: str) -> Sheet:
+def _load(alliance_id: int, sha: str, filename: str, part: str = "json") -> Sheet:
+    """The staged file's sheet (``part="head.json"``: its first rows and the count of all, if kept)."""
     path = _staged(alliance_id, sha)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         abort(404, "The uploaded file is no longer here (uploads are kept for a day); upload it again.")
     try:
-        return read_upload(filename, data)
+        kind = file_kind(filename)
+        try:
+            sheet = load_sheet(_parsed(alliance_id, sha, kind, part).read_bytes())
+        except FileNotFoundError:
+            sheet = None
+        return sheet if sheet is not None else read_upload(filename, path.read_bytes())
+    except FileNotFoundError:
+        abort(404, "The uploaded file is no longer here (uploads are kept for a day); upload it again.")
     except ImportFileError as exc:  # it was readable at upload: only an edited file name in the URL gets here
         abort(422, str(exc))
 
@@ -148,7 +208,7 @@ def _mapping_page(membership: Membership, sheet: Sheet, sha: str, filename: str,
                   errors: dict[str, str] | None = None, status: int = 200):
     return render_template(
         "alliance/import_mapping.html", form=StepForm(formdata=None), sheet=sheet, sha=sha, filename=filename,
-        fields=mappings.FIELDS, chosen=chosen, errors=errors or {}, sample=sheet.rows[:3],
+        fields=mappings.FIELDS, chosen=chosen, errors=errors or {}, sample=sheet.rows[:_SAMPLE_ROWS],
         letters=[column_letter(i) for i in range(len(sheet.header))], **_context(membership)), status
 
 
@@ -156,7 +216,7 @@ def _mapping_page(membership: Membership, sheet: Sheet, sha: str, filename: str,
 def mapping(alliance_id: int, sha: str):
     membership = _recorder(alliance_id)
     filename = _clean_name(request.args.get("name"))
-    sheet = _load(alliance_id, sha, filename)
+    sheet = _load(alliance_id, sha, filename, "head.json")
     chosen = mappings.guess(sheet.header, service.remembered_mapping(get_session(), membership))
     return _mapping_page(membership, sheet, sha, filename, chosen)
 
@@ -196,9 +256,11 @@ def preview(alliance_id: int, sha: str):
     service.save_mapping(session, me(), membership, names)
     session.commit()
     try:
-        result = service.dry_run(session, me(), membership, sheet, columns)
+        result = service.dry_run(session, me(), membership, sheet, columns, sha)
     finally:
-        session.rollback()  # a dry run: every row was really recorded, and none of it is kept
+        session.rollback()  # a dry run writes nothing; end its read transaction
+    if result.verdict is not None:
+        _write(_verdict(alliance_id, sha), result.verdict)
     return _preview_page(membership, sheet, sha, filename, names, result)
 
 
@@ -212,11 +274,15 @@ def run(alliance_id: int, sha: str):
         return _mapping_page(membership, sheet, sha, filename, raw, exc.errors, 422)
     session = get_session()
     try:
-        result = service.import_sheet(session, me(), membership, sheet, columns, sha, filename)
+        verdict = _verdict(alliance_id, sha).read_bytes()
+    except FileNotFoundError:
+        verdict = None
+    try:
+        result = service.import_sheet(session, me(), membership, sheet, columns, sha, filename, verdict)
     except service.ImportRefused as exc:
         session.rollback()
         return _preview_page(membership, sheet, sha, filename, names, exc.result, 422, refused=True)
     session.commit()
-    _staged(alliance_id, sha).unlink(missing_ok=True)
+    _unstage(alliance_id, sha)
     flash(f"Imported {result.created} entries from {filename}.", "success")
     return redirect(url_for("ledger.index", alliance_id=alliance_id))
