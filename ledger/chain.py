@@ -62,11 +62,21 @@ def _entries(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:
     ).join(Alliance, Alliance.id == Entry.alliance_id)
         .where(Entry.alliance_id == alliance_id, *_only(Entry.id, ids)).order_by(Entry.id))
     for r in rows:
-        yield "entry", r.id, r.recorded_at, {
-            "date": r.entry_date, "partner": r.partner_id, "kind": r.kind, "category": r.category_id,
-            "amount_cents": r.amount, "currency": r.currency, "description": r.description,
-            "reference": r.reference, "counterparty": r.counterparty_id, "reverses": r.reverses_id,
-            "import_batch": r.import_batch_id, "recorded_by": r.recorded_by_id, "recorded_at": r.recorded_at}
+        yield "entry", r.id, r.recorded_at, entry_fields(r, r.currency)
+
+
+def entry_fields(entry, currency: str) -> dict:
+    """An entry's chained content, from a row read back or from the ``Entry`` just flushed (same attributes).
+
+    The write path hashes the flushed object (no read-back under the alliance lock); the verifier hashes
+    the stored row. Both give the same values: every field is one the app set itself, and timestamps
+    keep their microseconds on both engines (``ledger.db.UTCDateTime``).
+    """
+    return {
+        "date": entry.entry_date, "partner": entry.partner_id, "kind": entry.kind, "category": entry.category_id,
+        "amount_cents": entry.amount, "currency": currency, "description": entry.description,
+        "reference": entry.reference, "counterparty": entry.counterparty_id, "reverses": entry.reverses_id,
+        "import_batch": entry.import_batch_id, "recorded_by": entry.recorded_by_id, "recorded_at": entry.recorded_at}
 
 
 def _agreement_versions(db, alliance_id: int, ids: list[int] | None) -> Iterator[Record]:

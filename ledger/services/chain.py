@@ -11,6 +11,8 @@ hold), so concurrent writers of one alliance take turns and the chain never fork
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -24,12 +26,18 @@ from ledger.services.periods import lock_alliance
 LINKS_CHUNK = 10_000
 
 
-def append_link(session: Session, alliance: Alliance, record_type: str, record_id: int) -> ChainLink:
-    """Chain the record as it is stored now (read back after a flush, exactly as the verifier will)."""
+def append_link(session: Session, alliance: Alliance, record_type: str, record_id: int,
+                content: Mapping[str, object] | None = None) -> ChainLink:
+    """Chain the record as it is stored now (read back after a flush, exactly as the verifier will).
+
+    ``content`` is for the hottest write, an entry, whose flushed object already holds exactly what the
+    verifier will read (``ledger.chain.entry_fields``): one query fewer under the lock.
+    """
     session.flush()
     lock_alliance(session, alliance)
-    link = make_link(alliance.id, head_of(session, alliance.id), record_type, record_id,
-                     content_of(session, alliance.id, record_type, record_id))
+    if content is None:
+        content = content_of(session, alliance.id, record_type, record_id)
+    link = make_link(alliance.id, head_of(session, alliance.id), record_type, record_id, content)
     row = ChainLink(alliance_id=alliance.id, position=link.position, record_type=record_type, record_id=record_id,
                     hash=link.hash, previous_hash=link.previous_hash)
     session.add(row)

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger.chain import entry_fields
+from ledger.db import utcnow
 from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
 from ledger.domain.money import parse_amount, to_display_string
 from ledger.domain.permissions import can_record, can_record_for
@@ -77,12 +79,12 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
         alliance_id=alliance.id, entry_date=day, partner=partner, kind=kind, category=category, amount=amount,
         description=description, reference=reference or "", counterparty=counterparty,
         version=placement.version if placement else None, pool=placement.pool if placement else None,
-        recorded_by=actor)
+        recorded_by=actor, recorded_at=utcnow())
     session.add(entry)
     session.flush()
     log(session, alliance, actor, "entry.recorded",
         _summary(actor, membership, entry, partner, counterparty, category.name if category else None), entry)
-    append_link(session, alliance, "entry", entry.id)
+    append_link(session, alliance, "entry", entry.id, entry_fields(entry, alliance.currency))
     return entry
 
 
