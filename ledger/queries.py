@@ -335,10 +335,10 @@ def balance_sheets(session: Session, alliances: list[Alliance]) -> dict[int, Bal
 
 
 def activity_of(session: Session, alliance: Alliance, limit: int = 20) -> list[Activity]:
+    """The newest events, off the unique (alliance_id, seq) index (seq and id rise together in an alliance)."""
     return list(session.scalars(
         select(Activity).where(Activity.alliance_id == alliance.id)
-        .order_by(Activity.id.desc()).limit(limit).options(joinedload(Activity.actor))))
-
+        .order_by(Activity.seq.desc()).limit(limit).options(joinedload(Activity.actor))))
 
 
 
