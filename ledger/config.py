@@ -23,6 +23,8 @@ class ConfigError(RuntimeError):
 DEFAULTS = {
     "ENV": "development",
     "PAGE_SIZE": 50,
+    # Alliances per page of the home page (a user may be in hundreds).
+    "HOME_PAGE_SIZE": 50,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -273,14 +273,39 @@ class Headline:
     own_net: int | None
 
 
-def headlines(session: Session, user: User) -> list[Headline]:
-    """Every alliance of the user with its figures: a fixed number of queries however many alliances.
+@dataclass(frozen=True)
+class HeadlinePage:
+    """One page of the home page's list: the user's alliances by name, ``size`` at a time."""
 
-    The counts and sums come from the all-time totals of all the user's alliances at once, the latest
-    dates from one index probe per alliance, and a partner member's own net from the balances of the
+    headlines: list[Headline]
+    page: int
+    pages: int
+    total: int
+
+
+def headline_page(session: Session, user: User, page: int = 1, size: int = 50) -> HeadlinePage:
+    """The user's alliances on page ``page`` (clamped to the pages there are) with their figures.
+
+    A user may belong to a thousand alliances (an operator, a firm in many); the figures are worked out
+    for the page's alliances only, so the page costs the same with one alliance or a thousand.
+    """
+    mine = select(Membership).join(Alliance).where(Membership.user_id == user.id)
+    total = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    memberships = list(session.scalars(
+        mine.order_by(Alliance.name, Alliance.id).limit(size).offset((page - 1) * size)
+        .options(joinedload(Membership.alliance), joinedload(Membership.partner))))
+    return HeadlinePage(headlines(session, memberships), page, pages, total)
+
+
+def headlines(session: Session, memberships: list[Membership]) -> list[Headline]:
+    """The figures of these memberships' alliances: a fixed number of queries however many there are.
+
+    The counts and sums come from the all-time totals of all the alliances at once, the latest dates
+    from one index probe per alliance, and a partner member's own net from the balances of the
     alliances they are a partner member of, computed together (:func:`balance_sheets`).
     """
-    memberships = memberships_of(session, user)
     ids = [m.alliance_id for m in memberships]
     stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     if ids:

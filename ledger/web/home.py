@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, request
 
 from ledger.extensions import get_session
-from ledger.queries import headlines
+from ledger.queries import headline_page
 from ledger.web.common import me
 
 bp = Blueprint("home", __name__)
@@ -13,4 +13,7 @@ bp = Blueprint("home", __name__)
 
 @bp.route("/")
 def index():
-    return render_template("home/index.html", headlines=headlines(get_session(), me()))
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and len(page) < 7 else 1  # a page past the end shows the last
+    listing = headline_page(get_session(), me(), number, int(current_app.config["HOME_PAGE_SIZE"]))
+    return render_template("home/index.html", listing=listing, headlines=listing.headlines)
