@@ -176,8 +176,13 @@ def _page_keys(session: Session, alliance: Alliance, filters: LedgerFilter, befo
     """
     keyset = [] if before is None else [tuple_(Entry.entry_date, Entry.id) < tuple_(*before)]
     base = [Entry.alliance_id == alliance.id, *filters._attribute_conditions(), *keyset]
-    sides = ([Entry.partner_id == filters.partner_id], [Entry.counterparty_id == filters.partner_id]) \
-        if filters.partner_id is not None else ([],)
+    sides: list[list] = [[]]
+    if filters.partner_id is not None:
+        sides = [[Entry.partner_id == filters.partner_id]]
+        # Only a settlement has a counterparty (and no category): with another kind or a category asked
+        # for, that side is empty, and reading it would scan the kind's or category's index for nothing.
+        if filters.kind in (None, EntryKind.SETTLEMENT) and filters.category_id is None:
+            sides.append([Entry.counterparty_id == filters.partner_id])
     keys: set[tuple[date, int]] = set()
     for side in sides:
         keys.update(session.execute(select(Entry.entry_date, Entry.id).where(*base, *side)

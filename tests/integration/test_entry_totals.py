@@ -72,6 +72,8 @@ def test_ledger_counts_totals_and_pages_equal_the_entries(session, books):
         "partner": queries.LedgerFilter(partner_id=beta),
         "kind": queries.LedgerFilter(kind=EntryKind.COST),
         "settlements": queries.LedgerFilter(kind=EntryKind.SETTLEMENT),
+        "partner's settlements": queries.LedgerFilter(partner_id=beta, kind=EntryKind.SETTLEMENT),
+        "partner's machinery": queries.LedgerFilter(partner_id=beta, category_id=machinery),
         "category": queries.LedgerFilter(category_id=machinery),
         "period": queries.LedgerFilter(date_from=date(2020, 6, 17), date_to=date(2021, 1, 9)),
         "all": queries.LedgerFilter(partner_id=beta, kind=EntryKind.COST, date_from=date(2020, 5, 2),
