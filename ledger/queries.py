@@ -100,7 +100,7 @@ def balance_sheet(session: Session, alliance: Alliance, date_from: date | None =
 
 def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple],
            weights: dict[int, tuple[PoolSide, dict[int, Decimal]]], date_from: date | None = None,
-           date_to: date | None = None) -> BalanceSheet:
+           date_to: date | None = None, *, with_transfers: bool = True) -> BalanceSheet:
     """The balance sheet from sums per (kind, partner, counterparty, pool): ``(..., entries, amount)`` rows."""
     borne: dict[int, int] = defaultdict(int)
     received: dict[int, int] = defaultdict(int)
@@ -119,7 +119,7 @@ def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple],
         pool_totals[pool_id] += total
     pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1]) for pid, total in pool_totals.items()]
     rows = compute_balances([p.id for p in partners], borne, received, pools)
-    transfers = settle_up({r.partner_id: r.net for r in rows})
+    transfers = settle_up({r.partner_id: r.net for r in rows}) if with_transfers else []
     return BalanceSheet(alliance, partners, rows, date_from, date_to, transfers, entry_count)
 
 
@@ -339,7 +339,7 @@ def headlines(session: Session, memberships: list[Membership]) -> list[Headline]
 
 
 def balance_sheets(session: Session, alliances: list[Alliance]) -> dict[int, BalanceSheet]:
-    """Whole-term balance sheets of many alliances in four queries (the home page's own nets)."""
+    """Whole-term balance sheets of many alliances in four queries (the home page's own nets, so no transfers)."""
     if not alliances:
         return {}
     ids = [a.id for a in alliances]
@@ -361,7 +361,7 @@ def balance_sheets(session: Session, alliances: list[Alliance]) -> dict[int, Bal
         alliance_id, kind, partner_id, counterparty_id, pool_id, count, total = row
         grouped[alliance_id].append((kind, partner_id, totals.none_if_zero(counterparty_id),
                                      totals.none_if_zero(pool_id), int(count), int(total)))
-    return {a.id: _sheet(a, partners[a.id], grouped[a.id], weights[a.id]) for a in alliances}
+    return {a.id: _sheet(a, partners[a.id], grouped[a.id], weights[a.id], with_transfers=False) for a in alliances}
 
 
 def activity_of(session: Session, alliance: Alliance, limit: int = 20) -> list[Activity]:
