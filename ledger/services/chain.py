@@ -27,7 +27,7 @@ LINKS_CHUNK = 10_000
 
 
 def append_link(session: Session, alliance: Alliance, record_type: str, record_id: int,
-                content: Mapping[str, object] | None = None) -> ChainLink:
+                content: Mapping[str, object] | None = None) -> Link:
     """Chain the record as it is stored now (read back after a flush, exactly as the verifier will).
 
     ``content`` is for the hottest write, an entry, whose flushed object already holds exactly what the
@@ -38,11 +38,11 @@ def append_link(session: Session, alliance: Alliance, record_type: str, record_i
     if content is None:
         content = content_of(session, alliance.id, record_type, record_id)
     link = make_link(alliance.id, head_of(session, alliance.id), record_type, record_id, content)
-    row = ChainLink(alliance_id=alliance.id, position=link.position, record_type=record_type, record_id=record_id,
-                    hash=link.hash, previous_hash=link.previous_hash)
-    session.add(row)
-    session.flush()
-    return row
+    # A plain INSERT (no unit-of-work bookkeeping for a row nothing reads back in this transaction).
+    session.execute(insert(ChainLink).values(
+        alliance_id=alliance.id, position=link.position, record_type=record_type, record_id=record_id,
+        hash=link.hash, previous_hash=link.previous_hash, created_at=utcnow()))
+    return link
 
 
 def append_links(session: Session, alliance: Alliance, record_type: str, record_ids: list[int]) -> list[Link]:
