@@ -51,9 +51,9 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     errors = FieldErrors()
     kind = errors.check("kind", parse_choice, EntryKind, raw.get("kind"), "kind", "kind of entry")
     day = errors.check("date", date_in_term, alliance, raw.get("date"))
-    closed = closed_through(session, alliance) if day is not None else None
-    if closed is not None:
-        day = errors.check("date", check_open, session, alliance, day, closed=closed)
+    if day is not None:  # early and unlocked (date.min: nothing closed), repeated under the lock below
+        day = errors.check("date", check_open, session, alliance, day,
+                           closed=closed_through(session, alliance) or date.min)
     partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
     amount = errors.check("amount", parse_amount, raw.get("amount"), alliance.currency)
     description = errors.check("description", clean_text, raw.get("description"), "description",

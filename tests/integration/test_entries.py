@@ -341,3 +341,17 @@ def test_any_json_value_in_any_field_is_a_message_not_a_crash(session, case):
                 with contextlib.suppress(InvalidInput):  # refused with a message is fine
                     call({**base, key: junk})
                 session.rollback()
+
+
+def test_an_ended_alliance_is_named_at_the_date_with_the_other_errors(session, case):
+    """The read-only check comes before the lock, with the rest: one answer names every field at fault."""
+    alliance = session.get(Membership, case.memberships["alpha"].id).alliance
+    alliance.ended_on = date(2020, 6, 1)
+    session.flush()
+    before = counts(session)
+    with pytest.raises(InvalidInput) as refused:
+        record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="12.3x",
+               date="2020-05-20")
+    assert set(refused.value.errors) == {"date", "amount"}
+    assert "read-only" in refused.value.errors["date"]
+    assert counts(session) == before
