@@ -76,18 +76,26 @@ def _period(stmt_filters: list, date_from: date | None, date_to: date | None) ->
     return stmt_filters
 
 
-def pool_weights(session: Session, alliance: Alliance) -> dict[int, tuple[PoolSide, dict[int, Decimal]]]:
+Weights = dict[int, tuple[PoolSide, dict[int, Decimal]]]
+
+
+def pool_weights(session: Session, alliance: Alliance) -> Weights:
     """Side and weights of every pool of every agreement version of the alliance."""
+    return pool_weights_of(session, [alliance.id]).get(alliance.id, {})
+
+
+def pool_weights_of(session: Session, alliance_ids: list[int]) -> dict[int, Weights]:
+    """:func:`pool_weights` of many alliances in one query, by alliance id."""
     rows = session.execute(
-        select(Pool.id, Pool.side, PoolShare.partner_id, PoolShare.weight)
+        select(AgreementVersion.alliance_id, Pool.id, Pool.side, PoolShare.partner_id, PoolShare.weight)
         .join(AgreementVersion, AgreementVersion.id == Pool.version_id)
         .join(PoolShare, PoolShare.pool_id == Pool.id)
-        .where(AgreementVersion.alliance_id == alliance.id)
+        .where(AgreementVersion.alliance_id.in_(alliance_ids))
         .order_by(Pool.id, PoolShare.partner_id))
-    pools: dict[int, tuple[PoolSide, dict[int, Decimal]]] = {}
-    for pool_id, side, partner_id, weight in rows:
-        pools.setdefault(pool_id, (side, {}))[1][partner_id] = weight
-    return pools
+    weights: dict[int, Weights] = defaultdict(dict)
+    for alliance_id, pool_id, side, partner_id, weight in rows:
+        weights[alliance_id].setdefault(pool_id, (side, {}))[1][partner_id] = weight
+    return weights
 
 
 def balance_sheet(session: Session, alliance: Alliance, date_from: date | None = None,
@@ -98,9 +106,9 @@ def balance_sheet(session: Session, alliance: Alliance, date_from: date | None =
     return _sheet(alliance, partners_of(session, alliance), grouped, weights, date_from, date_to)
 
 
-def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple],
-           weights: dict[int, tuple[PoolSide, dict[int, Decimal]]], date_from: date | None = None,
-           date_to: date | None = None, *, with_transfers: bool = True) -> BalanceSheet:
+def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple], weights: Weights,
+           date_from: date | None = None, date_to: date | None = None, *,
+           with_transfers: bool = True) -> BalanceSheet:
     """The balance sheet from sums per (kind, partner, counterparty, pool): ``(..., entries, amount)`` rows."""
     borne: dict[int, int] = defaultdict(int)
     received: dict[int, int] = defaultdict(int)
@@ -307,28 +315,29 @@ def headline_page(session: Session, user: User, page: int = 1, size: int = 50) -
 def headlines(session: Session, memberships: list[Membership]) -> list[Headline]:
     """The figures of these memberships' alliances: a fixed number of queries however many there are.
 
-    The counts and sums come from the all-time totals of all the alliances at once, the latest dates
-    from one index probe per alliance, and a partner member's own net from the balances of the
-    alliances they are a partner member of, computed together (:func:`balance_sheets`).
+    One read of the all-time totals of all the alliances gives both the counts and sums and, for the
+    alliances where the user is a partner member, the balances their own nets come from
+    (:func:`balance_sheets`); the latest dates take one index probe per alliance.
     """
     ids = [m.alliance_id for m in memberships]
-    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    grouped: dict[int, list[tuple]] = defaultdict(list)
     if ids:
-        for alliance_id, kind, count, total in session.execute(
-                select(EntryTotal.alliance_id, EntryTotal.kind, func.sum(EntryTotal.entries),
-                       func.sum(EntryTotal.amount))
-                .where(*totals.period_condition(ids, None, None))
-                .group_by(EntryTotal.alliance_id, EntryTotal.kind)):
-            figures = stats[alliance_id]
-            figures[0] += int(count)
+        for alliance_id, *row in totals.sums(session, ids, ("alliance_id", "kind", "partner_id", "counterparty_id",
+                                                              "pool_id")):
+            grouped[alliance_id].append(tuple(row))
+    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for alliance_id, rows in grouped.items():
+        figures = stats[alliance_id]
+        for kind, _, _, _, count, total in rows:
+            figures[0] += count
             if kind in BORNE_KINDS:
-                figures[1] += int(total)
+                figures[1] += total
             elif kind is EntryKind.REVENUE:
-                figures[2] += int(total)
+                figures[2] += total
     latest = totals.latest_entry_dates(session, [i for i in ids if stats[i][0]])
     own_in = [m.alliance for m in memberships
               if m.role is MemberRole.PARTNER_MEMBER and m.partner_id and stats[m.alliance_id][0]]
-    sheets = balance_sheets(session, own_in)
+    sheets = balance_sheets(session, own_in, grouped)
     result = []
     for m in memberships:
         n, p, r = stats[m.alliance_id]
@@ -338,29 +347,20 @@ def headlines(session: Session, memberships: list[Membership]) -> list[Headline]
     return result
 
 
-def balance_sheets(session: Session, alliances: list[Alliance]) -> dict[int, BalanceSheet]:
-    """Whole-term balance sheets of many alliances in four queries (the home page's own nets, so no transfers)."""
+def balance_sheets(session: Session, alliances: list[Alliance],
+                   grouped: dict[int, list[tuple]]) -> dict[int, BalanceSheet]:
+    """Whole-term balance sheets of many alliances (the home page's own nets, so no transfers).
+
+    ``grouped``: each alliance's all-time sums per (kind, partner, counterparty, pool), as
+    :func:`ledger.totals.sums` gives them; partners and weights of all the alliances take a query each.
+    """
     if not alliances:
         return {}
     ids = [a.id for a in alliances]
     partners: dict[int, list[Partner]] = defaultdict(list)
     for partner in session.scalars(select(Partner).where(Partner.alliance_id.in_(ids)).order_by(Partner.name)):
         partners[partner.alliance_id].append(partner)
-    weights: dict[int, dict[int, tuple[PoolSide, dict[int, Decimal]]]] = defaultdict(dict)
-    for alliance_id, pool_id, side, partner_id, weight in session.execute(
-            select(AgreementVersion.alliance_id, Pool.id, Pool.side, PoolShare.partner_id, PoolShare.weight)
-            .join(AgreementVersion, AgreementVersion.id == Pool.version_id)
-            .join(PoolShare, PoolShare.pool_id == Pool.id)
-            .where(AgreementVersion.alliance_id.in_(ids)).order_by(Pool.id, PoolShare.partner_id)):
-        weights[alliance_id].setdefault(pool_id, (side, {}))[1][partner_id] = weight
-    grouped: dict[int, list[tuple]] = defaultdict(list)
-    for row in session.execute(
-            select(EntryTotal.alliance_id, EntryTotal.kind, EntryTotal.partner_id, EntryTotal.counterparty_id,
-                   EntryTotal.pool_id, EntryTotal.entries, EntryTotal.amount)
-            .where(*totals.period_condition(ids, None, None))):
-        alliance_id, kind, partner_id, counterparty_id, pool_id, count, total = row
-        grouped[alliance_id].append((kind, partner_id, totals.none_if_zero(counterparty_id),
-                                     totals.none_if_zero(pool_id), int(count), int(total)))
+    weights = pool_weights_of(session, ids)
     return {a.id: _sheet(a, partners[a.id], grouped[a.id], weights[a.id], with_transfers=False) for a in alliances}
 
 

@@ -52,29 +52,26 @@ def period_condition(alliance_ids: int | Sequence[int], date_from: date | None, 
     return where
 
 
-def none_if_zero(value: int) -> int | None:
-    return value or None
-
-
-def sums(session: Session, alliance_id: int, columns: Iterable[str], date_from: date | None = None,
+def sums(session: Session, alliance_ids: int | Sequence[int], columns: Iterable[str], date_from: date | None = None,
          date_to: date | None = None, where: Iterable[Any] = (), *, monthly: bool = False) -> list[tuple]:
     """``(*columns, entries, amount)`` per group of the period; the optional ids come back None for none.
 
-    With ``monthly``, ``"period_start"`` among the columns gives each row's month (or day, for the loose
-    days at the ends of the period): callers map it to its month.
+    One alliance, or many at once (name ``"alliance_id"`` among the columns to tell them apart). With
+    ``monthly``, ``"period_start"`` among the columns gives each row's month (or day, for the loose days
+    at the ends of the period): callers map it to its month.
     """
     names = list(columns)
     cols = [getattr(EntryTotal, name) for name in names]
     rows = session.execute(
         select(*cols, func.sum(EntryTotal.entries), func.sum(EntryTotal.amount))
-        .where(*period_condition(alliance_id, date_from, date_to, monthly=monthly), *where)
+        .where(*period_condition(alliance_ids, date_from, date_to, monthly=monthly), *where)
         .group_by(*cols))
     optional = [i for i, name in enumerate(names) if name in OPTIONAL]
     result = []
     for row in rows:
         values = list(row)
         for i in optional:
-            values[i] = none_if_zero(values[i])
+            values[i] = values[i] or None
         values[-2], values[-1] = int(values[-2]), int(values[-1])
         result.append(tuple(values))
     return result
