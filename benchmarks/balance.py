@@ -27,12 +27,12 @@ from benchmarks.dataset import (
     Timing,
     add_dataset_arguments,
     bench_app,
-    engines_from,
     logged_in,
     one_alliance,
+    run_engines,
     timed,
 )
-from benchmarks.run_all import make_row, write_rows
+from benchmarks.run_all import make_row
 from ledger.models import Alliance
 from ledger.queries import balance_sheet
 from ledger.services import users
@@ -118,14 +118,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    engines = engines_from(args)
-    if not engines:
-        print("Nothing to do: both --no-sqlite and --no-pg given.")
-        return 2
-    rows = [row for engine in engines for row in run(engine, args)]
-    if args.json:
-        write_rows(args.json, rows)
-    return 0 if report(rows) else 1
+    return run_engines(args, lambda engine, parsed, _errors: run(engine, parsed), report)
 
 
 if __name__ == "__main__":

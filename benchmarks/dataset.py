@@ -624,6 +624,31 @@ def engines_from(args: argparse.Namespace) -> list[str]:
     return [e for e, on in (("sqlite", args.sqlite), ("postgresql", args.pg)) if on]
 
 
+def run_engines(args: argparse.Namespace, run: Callable[[str, argparse.Namespace, list[str]], list[dict]],
+                report: Callable[[list[dict]], bool]) -> int:
+    """The shared ``main`` of the timing benchmarks: every engine asked for, the ``--json`` rows, the table.
+
+    ``run(engine, args, errors)`` returns result rows and appends what failed to ``errors``; ``report``
+    prints the table and says whether every target was met. Exit 2: nothing to do, or something failed;
+    1: a target missed; 0: every target met.
+    """
+    from benchmarks.run_all import write_rows  # run_all is the collector; only its row format is needed here
+
+    engines = engines_from(args)
+    if not engines:
+        print("Nothing to do: both --no-sqlite and --no-pg given.")
+        return 2
+    errors: list[str] = []
+    rows = [row for engine in engines for row in run(engine, args, errors)]
+    if args.json:
+        write_rows(args.json, rows)
+    ok = report(rows)
+    if errors:
+        print(f"\n{len(errors)} page(s) FAILED, left out of the table:\n  " + "\n  ".join(errors))
+        return 2
+    return 0 if ok else 1
+
+
 def add_dataset_arguments(parser: argparse.ArgumentParser, pg_url: str = DEFAULT_PG_URL) -> None:
     """The options every benchmark shares: engines, where the data sets live, the seed, --rebuild, --json."""
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True, help="run on SQLite")

@@ -36,12 +36,12 @@ from benchmarks.dataset import (
     Timing,
     add_dataset_arguments,
     bench_app,
-    engines_from,
     logged_in,
     many_alliances,
+    run_engines,
     timed,
 )
-from benchmarks.run_all import make_row, write_rows
+from benchmarks.run_all import make_row
 
 BENCHMARK = "many_alliances"
 SLACK_FACTOR, SLACK_MS = 1.25, 5.0
@@ -152,19 +152,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    engines = engines_from(args)
-    if not engines:
-        print("Nothing to do: both --no-sqlite and --no-pg given.")
-        return 2
-    errors: list[str] = []
-    rows = [row for engine in engines for row in run(engine, args, errors)]
-    if args.json:
-        write_rows(args.json, rows)
-    ok = report(rows, args.alliances)
-    if errors:
-        print(f"\n{len(errors)} page(s) FAILED, left out of the table:\n  " + "\n  ".join(errors))
-        return 2
-    return 0 if ok else 1
+    return run_engines(args, run, lambda rows: report(rows, args.alliances))
 
 
 if __name__ == "__main__":

@@ -38,12 +38,12 @@ from benchmarks.dataset import (
     Timing,
     add_dataset_arguments,
     bench_app,
-    engines_from,
     logged_in,
     one_alliance,
+    run_engines,
     timed,
 )
-from benchmarks.run_all import make_row, write_rows
+from benchmarks.run_all import make_row
 from ledger.api.inputs import DEFAULT_LIMIT, encode_cursor
 from ledger.domain.vocabulary import EntryKind
 from ledger.models import Alliance, Category, Entry, Partner
@@ -311,19 +311,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    engines = engines_from(args)
-    if not engines:
-        print("Nothing to do: both --no-sqlite and --no-pg given.")
-        return 2
-    errors: list[str] = []
-    rows = [row for engine in engines for row in run(engine, args, errors)]
-    if args.json:
-        write_rows(args.json, rows)
-    ok = report(rows)
-    if errors:
-        print(f"\n{len(errors)} page(s) FAILED, left out of the table:\n  " + "\n  ".join(errors))
-        return 2
-    return 0 if ok else 1
+    return run_engines(args, run, report)
 
 
 if __name__ == "__main__":
