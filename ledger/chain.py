@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, select
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ledger.domain.chain import SELF_CONTAINED, Link, Verdict, parse_fingerprint, verify
 from ledger.domain.errors import InvalidInput
@@ -269,6 +270,15 @@ def links_of(db, alliance_id: int) -> list[Link]:
                              ChainLink.previous_hash)
                       .where(ChainLink.alliance_id == alliance_id).order_by(ChainLink.position, ChainLink.id))
     return [_link(r) for r in rows]
+
+
+def head_columns(alliance_id: int | BindParameter[int]) -> tuple[ScalarSelect[int | None], ScalarSelect[str | None]]:
+    """The position and hash of the newest link, as two subqueries: read inside the write that appends
+    the next link (see ``ledger.services.entries.record_entry``), both NULL while the chain is empty."""
+    newest = (select(ChainLink.position, ChainLink.hash).where(ChainLink.alliance_id == alliance_id)
+              .order_by(ChainLink.position.desc()).limit(1))
+    return (newest.with_only_columns(ChainLink.position).scalar_subquery(),
+            newest.with_only_columns(ChainLink.hash).scalar_subquery())
 
 
 def head_of(db, alliance_id: int) -> Link | None:

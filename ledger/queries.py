@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from ledger import totals
@@ -259,12 +259,16 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
         .order_by(Alliance.name).options(joinedload(Membership.alliance), joinedload(Membership.partner))))
 
 
+#: Built once: every request to an alliance's pages or API runs it.
+_MEMBERSHIP = (select(Membership)
+               .where(Membership.user_id == bindparam("of_user"), Membership.alliance_id == bindparam("of_alliance"))
+               .options(joinedload(Membership.alliance), joinedload(Membership.partner)))
+
+
 def membership_in(session: Session, user: User, alliance_id: int) -> Membership | None:
     if not 0 < alliance_id <= MAX_ID:
         return None
-    return session.scalar(
-        select(Membership).where(Membership.user_id == user.id, Membership.alliance_id == alliance_id)
-        .options(joinedload(Membership.alliance), joinedload(Membership.partner)))
+    return session.scalar(_MEMBERSHIP, {"of_user": user.id, "of_alliance": alliance_id})
 
 
 def members_of(session: Session, alliance: Alliance) -> list[Membership]:

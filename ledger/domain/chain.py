@@ -121,7 +121,15 @@ class Link:
     previous_hash: str
 
 
-def make_link(alliance_id: int, previous: Link | None, record_type: str, record_id: int,
+@dataclass(frozen=True)
+class Head:
+    """What the next link needs of the last one: a write that read the end of the chain alone (not the link)."""
+
+    position: int
+    hash: str
+
+
+def make_link(alliance_id: int, previous: Link | Head | None, record_type: str, record_id: int,
               fields: Mapping[str, object]) -> Link:
     """The link after ``previous`` (None: the first) for a record with these fields."""
     position = previous.position + 1 if previous else 1

@@ -9,7 +9,7 @@ that committed late.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,25 +17,31 @@ from ledger.db import utcnow
 from ledger.live.publish import announce
 from ledger.models import Activity, Alliance, Entry, User
 
+#: Built once: every write runs these two, and building a statement costs more than running it here.
+_NEXT_SEQ = (update(Alliance.__table__).where(Alliance.__table__.c.id == bindparam("of_alliance"))
+             .values(event_seq=Alliance.__table__.c.event_seq + 1).returning(Alliance.__table__.c.event_seq))
+_INSERT = insert(Activity.__table__)
+
 
 def next_event_seq(session: Session, alliance: Alliance) -> int:
-    seq = session.execute(
-        update(Alliance).where(Alliance.id == alliance.id).values(event_seq=Alliance.event_seq + 1)
-        .returning(Alliance.event_seq).execution_options(synchronize_session=False)).scalar_one()
+    seq = session.connection().execute(_NEXT_SEQ, {"of_alliance": alliance.id}).scalar_one()
     set_committed_value(alliance, "event_seq", seq)
     return seq
 
 
 def log(session: Session, alliance: Alliance, actor: User | None, action: str, summary: str,
-        entry: Entry | None = None) -> int:
-    """Record the event and return its number.
+        entry: Entry | None = None, seq: int | None = None) -> int:
+    """Record the event and return its number (``seq``: the number the lock was taken with, see
+    ``ledger.services.periods.lock_alliance_for_event``; else the next one is handed out here).
 
     A plain INSERT, not an ORM object: nothing reads the row back in the writing transaction, and every
     write makes one, under the alliance lock, where the unit of work's bookkeeping is time others wait.
     """
-    seq = next_event_seq(session, alliance)
-    session.execute(insert(Activity).values(
-        alliance_id=alliance.id, seq=seq, actor_id=actor.id if actor else None, action=action,
-        summary=summary[:600], entry_id=entry.id if entry else None, created_at=utcnow()))
+    if seq is None:
+        seq = next_event_seq(session, alliance)
+    session.flush()  # the rows it names (an entry) are in the database before it
+    session.connection().execute(_INSERT, {
+        "alliance_id": alliance.id, "seq": seq, "actor_id": actor.id if actor else None, "action": action,
+        "summary": summary[:600], "entry_id": entry.id if entry else None, "created_at": utcnow()})
     announce(session, alliance.id, seq)
     return seq

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ledger.domain.agreements import PoolRule, check_pools, parse_weight, pool_for
@@ -85,22 +85,31 @@ class Placement:
         return self.pool.id
 
 
+def _pools_in_force() -> Select:
+    """The version in force on a day with each of its pools' kinds and categories: a row per combination."""
+    in_force = (select(AgreementVersion.id)
+                .where(AgreementVersion.alliance_id == bindparam("of_alliance"),
+                       AgreementVersion.effective_from <= bindparam("on_day"))
+                .order_by(AgreementVersion.effective_from.desc()).limit(1).scalar_subquery())
+    return (select(AgreementVersion, Pool, PoolKind.kind, PoolCategory.category_id)
+            .join(Pool, Pool.version_id == AgreementVersion.id)
+            .join(PoolKind, PoolKind.pool_id == Pool.id)
+            .outerjoin(PoolCategory, PoolCategory.pool_id == Pool.id)
+            .where(AgreementVersion.id == in_force)
+            .order_by(Pool.position))
+
+
+#: Built once, as every entry recorded runs it (building it cost about as much as running it).
+_POOLS_IN_FORCE = _pools_in_force()
+
+
 def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind, category: Category) -> Placement:
     """The version and pool an entry of this date, kind and category falls under, or a field error.
 
     One query (recording an entry holds the alliance lock, so every round trip counts): the pools of the
     version in force with their kinds and categories, made into the domain's rules, which pick the pool.
     """
-    in_force = (select(AgreementVersion.id)
-                .where(AgreementVersion.alliance_id == alliance.id, AgreementVersion.effective_from <= day)
-                .order_by(AgreementVersion.effective_from.desc()).limit(1).scalar_subquery())
-    rows = session.execute(
-        select(AgreementVersion, Pool, PoolKind.kind, PoolCategory.category_id)
-        .join(Pool, Pool.version_id == AgreementVersion.id)
-        .join(PoolKind, PoolKind.pool_id == Pool.id)
-        .outerjoin(PoolCategory, PoolCategory.pool_id == Pool.id)
-        .where(AgreementVersion.id == in_force)
-        .order_by(Pool.position)).all()
+    rows = session.execute(_POOLS_IN_FORCE, {"of_alliance": alliance.id, "on_day": day}).all()
     if not rows:
         first = session.scalar(select(func.min(AgreementVersion.effective_from))
                                .where(AgreementVersion.alliance_id == alliance.id))

@@ -10,25 +10,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger.chain import entry_fields
+from ledger.chain import entry_fields, head_columns
 from ledger.db import utcnow
+from ledger.domain.chain import Head
 from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
 from ledger.domain.money import parse_amount, to_display_string
 from ledger.domain.permissions import can_record, can_record_for
 from ledger.domain.settle_up import Transfer
 from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
-from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Entry, Membership, Partner, User
+from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Alliance, Entry, Membership, Partner, User
 from ledger.services.activity import log
 from ledger.services.agreements import find_pool
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
 from ledger.services.lookups import category_of, date_in_term, partner_of
-from ledger.services.periods import check_open, closed_through, open_day
+from ledger.services.periods import (
+    after_close,
+    check_open,
+    closed_through,
+    closed_through_of,
+    ensure_not_ended,
+    lock_alliance_for_event,
+    open_day,
+)
 
 RECORDABLE_KINDS = tuple(EntryKind)
 
@@ -42,18 +51,19 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     """Validate every field, find the pool in force on the entry's date, and insert the entry.
 
     The alliance lock is taken only once everything is validated, so the writers of one alliance wait
-    for each other's inserts, not for each other's lookups. The closed periods are read twice: before,
-    to report a closed date with the other errors, and under the lock, where the answer holds until
-    the commit (a close committed in between is then reported at the date, and nothing is written).
+    for each other's inserts, not for each other's lookups; from there to the commit it is four
+    statements (``_insert``). Whether the date is in a closed period is decided under the lock, by the
+    INSERT itself: a close committed before the lock was granted refuses the entry at its date and the
+    insert is rolled back with the transaction. When other fields are refused anyway, the closed periods
+    are read before answering, so one answer names every field at fault.
     """
     _require_recorder(membership)
     alliance = membership.alliance
     errors = FieldErrors()
     kind = errors.check("kind", parse_choice, EntryKind, raw.get("kind"), "kind", "kind of entry")
     day = errors.check("date", date_in_term, alliance, raw.get("date"))
-    if day is not None:  # early and unlocked (date.min: nothing closed), repeated under the lock below
-        day = errors.check("date", check_open, session, alliance, day,
-                           closed=closed_through(session, alliance) or date.min)
+    if day is not None:
+        day = errors.check("date", _not_ended, alliance, day)
     partner = errors.check("partner_id", partner_of, session, alliance, raw.get("partner_id"))
     amount = errors.check("amount", parse_amount, raw.get("amount"), alliance.currency)
     description = errors.check("description", clean_text, raw.get("description"), "description",
@@ -72,20 +82,61 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
         category = errors.check("category_id", category_of, session, alliance, raw.get("category_id"))
         if raw.get("counterparty_id") not in (None, ""):
             errors.add("counterparty_id", "Only a settlement has a counterparty; leave it empty.")
+    if errors and day is not None:  # refused anyway: say now, too, if the date is in a closed period
+        errors.check("date", after_close, day, closed_through(session, alliance))
     errors.raise_if_any()
     placement = None if kind is EntryKind.SETTLEMENT else find_pool(session, alliance, day, kind, category)
-    check_open(session, alliance, day)  # takes the lock
     entry = Entry(
-        alliance_id=alliance.id, entry_date=day, partner=partner, kind=kind, category=category, amount=amount,
-        description=description, reference=reference or "", counterparty=counterparty,
-        version=placement.version if placement else None, pool=placement.pool if placement else None,
-        recorded_by=actor, recorded_at=utcnow())
-    session.add(entry)
-    session.flush()
+        alliance_id=alliance.id, entry_date=day, partner_id=partner.id, partner=partner, kind=kind,
+        category_id=category.id if category else None, category=category, amount=amount,
+        description=description, reference=reference or "",
+        counterparty_id=counterparty.id if counterparty else None, counterparty=counterparty,
+        version_id=placement.version_id if placement else None, version=placement.version if placement else None,
+        pool_id=placement.pool_id if placement else None, pool=placement.pool if placement else None,
+        reverses_id=None, import_batch_id=None, recorded_by_id=actor.id, recorded_by=actor, recorded_at=utcnow())
+    seq, head = _insert(session, alliance, entry)
     log(session, alliance, actor, "entry.recorded",
-        _summary(actor, membership, entry, partner, counterparty, category.name if category else None), entry)
-    append_link(session, alliance, "entry", entry.id, entry_fields(entry, alliance.currency))
+        _summary(actor, membership, entry, partner, counterparty, category.name if category else None), entry,
+        seq=seq)
+    append_link(session, alliance, "entry", entry.id, entry_fields(entry, alliance.currency), head=head)
     return entry
+
+
+def _not_ended(alliance: Alliance, day: date) -> date:
+    ensure_not_ended(alliance, date.today())  # noqa: DTZ011 - the alliance's calendar day, as in the views
+    return day
+
+
+#: The columns of ``entries`` that ``_insert`` writes, all of them but the id.
+_ENTRY_COLUMNS = tuple(c.key for c in Entry.__table__.columns if c.key != "id")
+
+
+def _insert_statement() -> Insert:
+    """``_insert``'s INSERT, built once: with its subqueries, building it took longer than running it."""
+    of_alliance = bindparam("of_alliance")
+    head_position, head_hash = head_columns(of_alliance)
+    return insert(Entry.__table__).returning(Entry.__table__.c.id, closed_through_of(of_alliance),
+                                             head_position, head_hash)
+
+
+_INSERT_ENTRY = _insert_statement()
+
+
+def _insert(session: Session, alliance: Alliance, entry: Entry) -> tuple[int, Head | None]:
+    """Take the lock and insert the validated ``entry``; return its event number and the end of the chain.
+
+    Under the lock a recorded entry costs four statements: the lock, which hands out the event number
+    (``lock_alliance_for_event``); this INSERT, which also reads the last closed day and the end of the
+    chain as they are under the lock; the activity record; the chain link, hashed from ``entry`` itself
+    (exactly what the verifier will read back). ``entry`` is never added to the session, so no unit of
+    work runs for it: it gets its id here and serves the answer as it is.
+    """
+    seq = lock_alliance_for_event(session, alliance)
+    entry_id, closed, position, last_hash = session.connection().execute(
+        _INSERT_ENTRY, {"of_alliance": alliance.id, **{key: getattr(entry, key) for key in _ENTRY_COLUMNS}}).one()
+    after_close(entry.entry_date, closed)  # raises: the caller rolls back, and the insert with it
+    entry.id = entry_id
+    return seq, Head(position, last_hash) if position is not None else None
 
 
 def _counterparty(session: Session, membership: Membership, raw: Mapping[str, object],

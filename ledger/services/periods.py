@@ -10,7 +10,9 @@ closed. So :func:`check_open` and :func:`close_period` both take the
 alliance row lock (:func:`lock_alliance`) *before* reading the last close:
 whichever comes second waits for the first to commit and then reads its
 result (PostgreSQL's READ COMMITTED gives each statement a fresh snapshot;
-on SQLite the lock is the database's single writer lock).
+on SQLite the lock is the database's single writer lock). Recording an
+entry, the hottest write, takes the lock with :func:`lock_alliance_for_event`
+and reads the last close in its own INSERT (:func:`closed_through_of`).
 
 A period may end no later than yesterday: closing a day that is still
 running would refuse entries for things that have not finished happening.
@@ -22,16 +24,17 @@ import calendar
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BindParameter, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
 from ledger.domain.renewal import is_read_only
 from ledger.domain.text import clean_text, parse_date
 from ledger.domain.vocabulary import MemberRole, SignOffStatus
 from ledger.models import Alliance, Membership, Partner, Period, SignOff, User
-from ledger.services.activity import log
+from ledger.services.activity import log, next_event_seq
 from ledger.services.alliances import parse_choice
 from ledger.services.lookups import default_day, partner_of
 
@@ -60,6 +63,19 @@ def lock_alliance(session: Session, alliance: Alliance) -> None:
     _mark_locked(session, alliance)
 
 
+def lock_alliance_for_event(session: Session, alliance: Alliance) -> int:
+    """Take the alliance lock by handing out the next event number now; return that number.
+
+    The hottest write (recording an entry) would otherwise spend two statements under the lock: one to
+    lock, one to number its activity record. Handing the number out is an ``UPDATE`` of the alliance row,
+    which locks it on both engines, so it is the lock. The caller must log exactly one event with this
+    number (``log(..., seq=...)``) or fail: a committed number without its record would be a gap.
+    """
+    seq = next_event_seq(session, alliance)
+    _mark_locked(session, alliance)
+    return seq
+
+
 def _holds_lock(session: Session, alliance: Alliance) -> bool:
     transaction = session.get_transaction()
     held = session.info.get(_LOCKS)
@@ -76,7 +92,16 @@ def _mark_locked(session: Session, alliance: Alliance) -> None:
 
 def closed_through(session: Session, alliance: Alliance) -> date | None:
     """The last day of the latest closed period, or None while nothing is closed (for display; see locked_...)."""
-    return session.scalar(select(func.max(Period.end_date)).where(Period.alliance_id == alliance.id))
+    return session.scalar(select(closed_through_of(alliance.id)))
+
+
+def closed_through_of(alliance_id: int | BindParameter[int]) -> ScalarSelect[date | None]:
+    """:func:`closed_through` as a subquery, for a write that reads it in the statement that writes.
+
+    Recording an entry reads it in its ``INSERT ... RETURNING``, which runs after the lock was taken and
+    so (READ COMMITTED: a snapshot per statement) sees every close committed before the lock was granted.
+    """
+    return select(func.max(Period.end_date)).where(Period.alliance_id == alliance_id).scalar_subquery()
 
 
 def locked_closed_through(session: Session, alliance: Alliance) -> date | None:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -98,11 +98,15 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
+#: Built once: every API request runs it.
+_TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+                  .options(joinedload(ApiToken.user)))
+
+
 def user_for_token(session: Session, plain: str) -> User | None:
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain))
-                           .options(joinedload(ApiToken.user)))
+    token = session.scalar(_TOKEN_BY_HASH, {"digest": _digest(plain)})
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()

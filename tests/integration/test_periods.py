@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from ledger.chain import head_of, verify_alliance
 from ledger.domain.errors import InvalidInput, NotAllowed
 from ledger.domain.settle_up import Transfer
-from ledger.models import Activity, Entry, Membership, Period, User
+from ledger.models import Activity, Alliance, Entry, Membership, Period, User
 from ledger.queries import balance_sheet
 from ledger.services import agreements, entries
 from ledger.services.periods import check_open, close_period, closed_through, open_day, sign_off
@@ -211,3 +212,36 @@ def test_a_close_racing_an_entry_waits_and_then_covers_it(app, session, case):
     session.rollback()
     with pytest.raises(InvalidInput):
         check_open(session, case.alliance, date(2020, 4, 20))
+
+
+def test_a_closed_date_is_named_with_the_other_errors(session, case):
+    """A date in a closed period is found under the lock when all else is valid, and up front otherwise."""
+    close(session, case, "2020-04-30")
+    session.commit()
+    with pytest.raises(InvalidInput) as refused:
+        record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="12.3x",
+               date="2020-04-20")
+    assert set(refused.value.errors) == {"date", "amount"}
+    assert "closed through 2020-04-30" in refused.value.errors["date"]
+
+
+def test_an_entry_refused_under_the_lock_leaves_nothing_behind(session, case):
+    """The INSERT that finds the date closed is rolled back with its event number: no gap, no link."""
+    close(session, case, "2020-04-30")
+    session.commit()
+    seq = session.get(Alliance, case.alliance.id).event_seq
+    before = (session.scalar(select(func.count()).select_from(Entry)), seq, head_of(session, case.alliance.id))
+    with pytest.raises(InvalidInput) as refused:
+        record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
+               date="2020-04-30")
+    assert set(refused.value.errors) == {"date"}
+    session.rollback()
+    session.expire_all()
+    assert (session.scalar(select(func.count()).select_from(Entry)), session.get(Alliance, case.alliance.id).event_seq,
+            head_of(session, case.alliance.id)) == before
+    entry = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
+                   date="2020-05-01")
+    session.commit()
+    assert session.scalar(select(Activity.seq).where(Activity.entry_id == entry.id)) == before[1] + 1
+    assert head_of(session, case.alliance.id).position == before[2].position + 1
+    assert verify_alliance(session, case.alliance.id).intact
