@@ -16,7 +16,7 @@ from ledger.extensions import get_session
 from ledger.models import Membership, User
 from ledger.queries import membership_in
 from ledger.services.audit import record_failed_login
-from ledger.services.users import user_for_token
+from ledger.services.users import access_for_token
 
 #: Endpoints anyone may read: the API's own description.
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -37,14 +37,17 @@ def authenticate() -> None:
     token = bearer_token()
     if token is None:
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.", error=None)
-    user = user_for_token(get_session(), token)
-    if user is None:
+    alliance_id = (request.view_args or {}).get("alliance_id")
+    access = access_for_token(get_session(), token, alliance_id)
+    if access is None:
         session = get_session()
         session.rollback()
         record_failed_login(session, "", request.remote_addr, "api")
         session.commit()
         raise Unauthorized("The API token is not valid or has been revoked.", error="invalid_token")
-    g.api_user = user
+    g.api_user = access.user
+    if alliance_id is not None:
+        g.api_membership = (alliance_id, access.membership)
 
 
 @bp.after_request
@@ -61,7 +64,11 @@ def current_user() -> User:
 
 def membership_or_404(alliance_id: int) -> Membership:
     """The caller's membership; an alliance they are not in looks exactly like one that does not exist."""
-    membership = membership_in(get_session(), current_user(), alliance_id)
+    known = g.get("api_membership")
+    if known is not None and known[0] == alliance_id:
+        membership = known[1]  # loaded with the token (the route's own alliance)
+    else:
+        membership = membership_in(get_session(), current_user(), alliance_id)
     if membership is None:
         raise NotFound("There is no alliance with that id among yours.")
     return membership

@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ledger.db import utcnow
+from ledger.db import MAX_ID, utcnow
 from ledger.domain.errors import FieldErrors, InvalidInput, NotFound
 from ledger.domain.passwords import MIN_LENGTH, password_problem
 from ledger.domain.text import clean_text
-from ledger.models import EMAIL_MAX, NAME_MAX, ApiToken, User
+from ledger.models import EMAIL_MAX, NAME_MAX, ApiToken, Membership, User
 
 MIN_PASSWORD = MIN_LENGTH
 TOKEN_PREFIX = "al_"  # noqa: S105 - a public marker, not a secret
@@ -98,21 +99,50 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
-#: Built once: every API request runs it.
+#: Built once: every API request runs one of them.
 _TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
                   .options(joinedload(ApiToken.user)))
+_TOKEN_AND_MEMBERSHIP = (
+    select(ApiToken, Membership)
+    .outerjoin(Membership, (Membership.user_id == ApiToken.user_id)
+               & (Membership.alliance_id == bindparam("of_alliance")))
+    .where(ApiToken.token_hash == bindparam("digest"))
+    .options(joinedload(ApiToken.user), joinedload(Membership.alliance), joinedload(Membership.partner)))
+
+
+@dataclass(frozen=True)
+class TokenAccess:
+    """Who a valid API token speaks for, and their membership of the alliance the request names."""
+
+    user: User
+    #: None: the request names no alliance, or one the user is not a member of.
+    membership: Membership | None = None
 
 
 def user_for_token(session: Session, plain: str) -> User | None:
+    access = access_for_token(session, plain)
+    return access.user if access else None
+
+
+def access_for_token(session: Session, plain: str, alliance_id: int | None = None) -> TokenAccess | None:
+    """The token's user (None: unknown or revoked token) and, with ``alliance_id``, their membership.
+
+    One query for both: every request to an alliance needs them, and a write holds nothing yet, but
+    each round trip is CPU on both sides (the membership loads as ``ledger.queries.membership_in`` does).
+    """
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = session.scalar(_TOKEN_BY_HASH, {"digest": _digest(plain)})
+    if alliance_id is None or not 0 < alliance_id <= MAX_ID:
+        token, membership = session.scalar(_TOKEN_BY_HASH, {"digest": _digest(plain)}), None
+    else:
+        row = session.execute(_TOKEN_AND_MEMBERSHIP, {"digest": _digest(plain), "of_alliance": alliance_id}).first()
+        token, membership = row if row else (None, None)
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now  # at most once a minute: a read should not mean a write each time
-    return token.user
+    return TokenAccess(token.user, membership)
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:

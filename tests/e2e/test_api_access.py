@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.models import ApiToken, User
-from ledger.services.users import create_token, revoke_token
+from ledger.services.users import access_for_token, create_token, revoke_token
 from tests.builders import record
 from tests.e2e.api_support import Api, error_fields, make_tokens, row_counts
 
@@ -215,3 +215,26 @@ def test_a_method_the_route_does_not_have_is_a_json_405(api, case):
     response = api.call("DELETE", f"/alliances/{case.alliance.id}", "coordinator")
     assert response.status_code == 405
     assert response.get_json()["error"]["status"] == 405
+
+
+def test_the_token_and_the_membership_of_the_named_alliance_are_read_together(session, case):
+    """``access_for_token`` loads the membership as ``membership_in`` would, and nothing for other alliances."""
+    _, plain = create_token(session, session.get(User, case.users["beta"].id), "script")
+    session.commit()
+    access = access_for_token(session, plain, case.alliance.id)
+    assert access.user.id == case.users["beta"].id
+    assert (access.membership.id, access.membership.alliance.id, access.membership.partner.name) == (
+        case.memberships["beta"].id, case.alliance.id, "Beta")
+    for elsewhere in (case.alliance.id + 1000, 0, 2**40, None):
+        assert access_for_token(session, plain, elsewhere).membership is None
+    assert access_for_token(session, plain + "x", case.alliance.id) is None
+
+
+def test_a_revoked_token_is_refused_on_an_alliance_route_too(api, session, case):
+    user = session.get(User, case.users["beta"].id)
+    token, plain = create_token(session, user, "script")
+    session.commit()
+    assert api.get(f"/alliances/{case.alliance.id}/entries", token=plain).status_code == 200
+    revoke_token(session, user, token.id)
+    session.commit()
+    assert api.get(f"/alliances/{case.alliance.id}/entries", token=plain).status_code == 401
