@@ -7,7 +7,7 @@ its own way (an error under the form field, a 422 with the field name).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 class InvalidInput(Exception):
@@ -51,9 +51,12 @@ class FieldErrors:
     def __bool__(self) -> bool:
         return bool(self.errors)
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, first: Sequence[str] = ()) -> None:
+        """Raise every error; ``first`` names fields whose errors lead, in that order (the form's order,
+        for a field checked last because its check costs a query, so the first error still gets the focus)."""
         if self.errors:
-            raise InvalidInput(self.errors)
+            leading = {field: self.errors[field] for field in first if field in self.errors}
+            raise InvalidInput(leading | self.errors)
 
 
 class NotAllowed(Exception):

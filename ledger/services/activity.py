@@ -29,6 +29,16 @@ def next_event_seq(session: Session, alliance: Alliance) -> int:
     return seq
 
 
+def give_back_event_seq(session: Session, alliance: Alliance, seq: int) -> None:
+    """Return the number just handed out, for a write refused after taking it (under the lock, so it is
+    still the last one): no gap in the numbers, and nothing of the refused write is left behind."""
+    session.connection().execute(
+        update(Alliance.__table__)
+        .where(Alliance.__table__.c.id == alliance.id, Alliance.__table__.c.event_seq == seq)
+        .values(event_seq=seq - 1))
+    set_committed_value(alliance, "event_seq", seq - 1)
+
+
 def log(session: Session, alliance: Alliance, actor: User | None, action: str, summary: str,
         entry: Entry | None = None, seq: int | None = None) -> int:
     """Record the event and return its number (``seq``: the number the lock was taken with, see

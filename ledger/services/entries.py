@@ -24,7 +24,7 @@ from ledger.domain.settle_up import Transfer
 from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
 from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Alliance, Entry, Membership, Partner, User
-from ledger.services.activity import log
+from ledger.services.activity import give_back_event_seq, log
 from ledger.services.agreements import find_pool
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
@@ -33,10 +33,10 @@ from ledger.services.periods import (
     after_close,
     check_open,
     closed_through,
-    closed_through_of,
     ensure_not_ended,
     lock_alliance_for_event,
     open_day,
+    open_on,
 )
 
 RECORDABLE_KINDS = tuple(EntryKind)
@@ -53,9 +53,9 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     The alliance lock is taken only once everything is validated, so the writers of one alliance wait
     for each other's inserts, not for each other's lookups; from there to the commit it is four
     statements (``_insert``). Whether the date is in a closed period is decided under the lock, by the
-    INSERT itself: a close committed before the lock was granted refuses the entry at its date and the
-    insert is rolled back with the transaction. When other fields are refused anyway, the closed periods
-    are read before answering, so one answer names every field at fault.
+    INSERT itself: a close committed before the lock was granted refuses the entry at its date, and
+    nothing is written. When other fields are refused anyway, the closed periods are read before
+    answering, so one answer names every field at fault.
     """
     _require_recorder(membership)
     alliance = membership.alliance
@@ -84,7 +84,7 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
             errors.add("counterparty_id", "Only a settlement has a counterparty; leave it empty.")
     if errors and day is not None:  # refused anyway: say now, too, if the date is in a closed period
         errors.check("date", after_close, day, closed_through(session, alliance))
-    errors.raise_if_any()
+    errors.raise_if_any(first=("kind", "date"))
     placement = None if kind is EntryKind.SETTLEMENT else find_pool(session, alliance, day, kind, category)
     entry = Entry(
         alliance_id=alliance.id, entry_date=day, partner_id=partner.id, partner=partner, kind=kind,
@@ -112,11 +112,17 @@ _ENTRY_COLUMNS = tuple(c.key for c in Entry.__table__.columns if c.key != "id")
 
 
 def _insert_statement() -> Insert:
-    """``_insert``'s INSERT, built once: with its subqueries, building it took longer than running it."""
-    of_alliance = bindparam("of_alliance")
-    head_position, head_hash = head_columns(of_alliance)
-    return insert(Entry.__table__).returning(Entry.__table__.c.id, closed_through_of(of_alliance),
-                                             head_position, head_hash)
+    """``_insert``'s INSERT, built once: with its subqueries, building it took longer than running it.
+
+    ``INSERT ... SELECT <the values> WHERE <the date is open>``, returning the new id and the end of the
+    chain: under the lock, the check and the read cost no statement of their own.
+    """
+    table = Entry.__table__
+    values = select(*(bindparam(key, type_=table.c[key].type) for key in _ENTRY_COLUMNS)).where(
+        open_on(bindparam("of_alliance"), bindparam("entry_date", type_=table.c.entry_date.type)))
+    head_position, head_hash = head_columns(bindparam("of_alliance"))
+    return (insert(table).from_select(_ENTRY_COLUMNS, values)
+            .returning(table.c.id, head_position, head_hash))
 
 
 _INSERT_ENTRY = _insert_statement()
@@ -126,15 +132,22 @@ def _insert(session: Session, alliance: Alliance, entry: Entry) -> tuple[int, He
     """Take the lock and insert the validated ``entry``; return its event number and the end of the chain.
 
     Under the lock a recorded entry costs four statements: the lock, which hands out the event number
-    (``lock_alliance_for_event``); this INSERT, which also reads the last closed day and the end of the
-    chain as they are under the lock; the activity record; the chain link, hashed from ``entry`` itself
-    (exactly what the verifier will read back). ``entry`` is never added to the session, so no unit of
-    work runs for it: it gets its id here and serves the answer as it is.
+    (``lock_alliance_for_event``); this INSERT, which writes only if the date is still open and reads the
+    end of the chain as it is under the lock; the activity record; the chain link, hashed from ``entry``
+    itself (exactly what the verifier will read back). ``entry`` is never added to the session, so no
+    unit of work runs for it: it gets its id here and serves the answer as it is.
+
+    A date closed meanwhile inserts nothing: the event number is given back and the refusal names the
+    date, so a caller that goes on (an import's reference check, say) finds nothing of it written.
     """
     seq = lock_alliance_for_event(session, alliance)
-    entry_id, closed, position, last_hash = session.connection().execute(
-        _INSERT_ENTRY, {"of_alliance": alliance.id, **{key: getattr(entry, key) for key in _ENTRY_COLUMNS}}).one()
-    after_close(entry.entry_date, closed)  # raises: the caller rolls back, and the insert with it
+    row = session.connection().execute(
+        _INSERT_ENTRY, {"of_alliance": alliance.id, **{key: getattr(entry, key) for key in _ENTRY_COLUMNS}}).first()
+    if row is None:
+        give_back_event_seq(session, alliance, seq)
+        after_close(entry.entry_date, closed_through(session, alliance))  # raises: the date is closed now
+        raise RuntimeError("an entry was not inserted, yet its date is open")  # pragma: no cover
+    entry_id, position, last_hash = row
     entry.id = entry_id
     return seq, Head(position, last_hash) if position is not None else None
 

@@ -12,7 +12,7 @@ whichever comes second waits for the first to commit and then reads its
 result (PostgreSQL's READ COMMITTED gives each statement a fresh snapshot;
 on SQLite the lock is the database's single writer lock). Recording an
 entry, the hottest write, takes the lock with :func:`lock_alliance_for_event`
-and reads the last close in its own INSERT (:func:`closed_through_of`).
+and inserts only if the date is still open, in the same statement (:func:`open_on`).
 
 A period may end no later than yesterday: closing a day that is still
 running would refuse entries for things that have not finished happening.
@@ -24,10 +24,9 @@ import calendar
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from sqlalchemy import BindParameter, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import ScalarSelect
 
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
 from ledger.domain.renewal import is_read_only
@@ -92,16 +91,17 @@ def _mark_locked(session: Session, alliance: Alliance) -> None:
 
 def closed_through(session: Session, alliance: Alliance) -> date | None:
     """The last day of the latest closed period, or None while nothing is closed (for display; see locked_...)."""
-    return session.scalar(select(closed_through_of(alliance.id)))
+    return session.scalar(select(func.max(Period.end_date)).where(Period.alliance_id == alliance.id))
 
 
-def closed_through_of(alliance_id: int | BindParameter[int]) -> ScalarSelect[date | None]:
-    """:func:`closed_through` as a subquery, for a write that reads it in the statement that writes.
+def open_on(alliance_id: int | BindParameter[int], day: date | BindParameter[date]) -> ColumnElement[bool]:
+    """:func:`after_close` as SQL: true if ``day`` lies after every closed period of the alliance.
 
-    Recording an entry reads it in its ``INSERT ... RETURNING``, which runs after the lock was taken and
-    so (READ COMMITTED: a snapshot per statement) sees every close committed before the lock was granted.
+    For a write that checks it in the statement that writes: recording an entry inserts only if it holds,
+    in an INSERT that runs after the lock was taken and so (READ COMMITTED: a snapshot per statement)
+    sees every close committed before the lock was granted.
     """
-    return select(func.max(Period.end_date)).where(Period.alliance_id == alliance_id).scalar_subquery()
+    return ~exists().where(Period.alliance_id == alliance_id, Period.end_date >= day)
 
 
 def locked_closed_through(session: Session, alliance: Alliance) -> date | None:

@@ -226,7 +226,8 @@ def test_a_closed_date_is_named_with_the_other_errors(session, case):
 
 
 def test_an_entry_refused_under_the_lock_leaves_nothing_behind(session, case):
-    """The INSERT that finds the date closed is rolled back with its event number: no gap, no link."""
+    """The INSERT that finds the date closed writes nothing and gives its event number back, so a caller
+    that goes on in the same transaction (an import's reference check) commits no trace of it."""
     close(session, case, "2020-04-30")
     session.commit()
     seq = session.get(Alliance, case.alliance.id).event_seq
@@ -235,13 +236,13 @@ def test_an_entry_refused_under_the_lock_leaves_nothing_behind(session, case):
         record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
                date="2020-04-30")
     assert set(refused.value.errors) == {"date"}
-    session.rollback()
-    session.expire_all()
-    assert (session.scalar(select(func.count()).select_from(Entry)), session.get(Alliance, case.alliance.id).event_seq,
-            head_of(session, case.alliance.id)) == before
+    assert "closed through 2020-04-30" in refused.value.errors["date"]
     entry = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
                    date="2020-05-01")
     session.commit()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Entry)) == before[0] + 1
+    assert session.get(Alliance, case.alliance.id).event_seq == before[1] + 1
     assert session.scalar(select(Activity.seq).where(Activity.entry_id == entry.id)) == before[1] + 1
     assert head_of(session, case.alliance.id).position == before[2].position + 1
     assert verify_alliance(session, case.alliance.id).intact
