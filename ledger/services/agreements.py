@@ -36,7 +36,7 @@ from ledger.models import (
 from ledger.services.activity import log
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
-from ledger.services.lookups import category_of, date_in_term, partner_of
+from ledger.services.lookups import category_of, date_in_term, parse_id, partner_of, unknown_category
 from ledger.services.periods import check_open
 
 MAX_POOLS = 20
@@ -85,55 +85,84 @@ class Placement:
         return self.pool.id
 
 
-def _pools_in_force() -> Select:
-    """The version in force on a day with each of its pools' kinds and categories: a row per combination."""
+def _category_and_pools() -> Select:
+    """A category of the alliance, with the version in force on a day and each of its pools' kinds and
+    categories: a row per combination (one row of NULLs after the category while no version is in force)."""
     in_force = (select(AgreementVersion.id)
                 .where(AgreementVersion.alliance_id == bindparam("of_alliance"),
                        AgreementVersion.effective_from <= bindparam("on_day"))
                 .order_by(AgreementVersion.effective_from.desc()).limit(1).scalar_subquery())
-    return (select(AgreementVersion, Pool, PoolKind.kind, PoolCategory.category_id)
-            .join(Pool, Pool.version_id == AgreementVersion.id)
-            .join(PoolKind, PoolKind.pool_id == Pool.id)
+    return (select(Category, AgreementVersion, Pool, PoolKind.kind, PoolCategory.category_id)
+            .select_from(Category)
+            .outerjoin(AgreementVersion, AgreementVersion.id == in_force)
+            .outerjoin(Pool, Pool.version_id == AgreementVersion.id)
+            .outerjoin(PoolKind, PoolKind.pool_id == Pool.id)
             .outerjoin(PoolCategory, PoolCategory.pool_id == Pool.id)
-            .where(AgreementVersion.id == in_force)
+            .where(Category.id == bindparam("of_category"), Category.alliance_id == bindparam("of_alliance"))
             .order_by(Pool.position))
 
 
 #: Built once, as every entry recorded runs it (building it cost about as much as running it).
-_POOLS_IN_FORCE = _pools_in_force()
+_CATEGORY_AND_POOLS = _category_and_pools()
 
 
-def find_pool(session: Session, alliance: Alliance, day: date, kind: EntryKind, category: Category) -> Placement:
-    """The version and pool an entry of this date, kind and category falls under, or a field error.
+@dataclass(frozen=True)
+class InForce:
+    """The agreement version in force on a day, with its pools as the domain's rules (keyed by pool id)."""
 
-    One query (recording an entry holds the alliance lock, so every round trip counts): the pools of the
-    version in force with their kinds and categories, made into the domain's rules, which pick the pool.
+    day: date
+    version: AgreementVersion | None
+    pools: dict[int, Pool]
+    rules: list[PoolRule]
+
+
+def category_and_pools(session: Session, alliance: Alliance, value: object,
+                       day: date | None) -> tuple[Category, InForce | None]:
+    """``lookups.category_of`` and, when the entry's date is known, the pools in force on it, in one query.
+
+    Recording an entry needs both, and each round trip costs CPU on both sides; :func:`find_pool` then
+    picks the pool from them without another query.
     """
-    rows = session.execute(_POOLS_IN_FORCE, {"of_alliance": alliance.id, "on_day": day}).all()
+    if day is None:
+        return category_of(session, alliance, value), None
+    category_id = parse_id(value, "category_id", "category")
+    rows = session.execute(_CATEGORY_AND_POOLS, {"of_alliance": alliance.id, "on_day": day,
+                                                 "of_category": category_id}).all()
     if not rows:
+        raise unknown_category(alliance, category_id)
+    pools: dict[int, tuple[Pool, set, set]] = {}
+    for _, _, pool, pool_kind, category_in_pool in rows:
+        if pool is None or pool_kind is None:
+            continue
+        kinds, categories = pools.setdefault(pool.id, (pool, set(), set()))[1:]
+        kinds.add(pool_kind)
+        if category_in_pool is not None:
+            categories.add(category_in_pool)
+    rules = [PoolRule(name=pool.name, side=pool.side, kinds=frozenset(kinds),
+                      categories=None if pool.all_categories else frozenset(categories), weights={}, key=pool.id)
+             for pool, kinds, categories in pools.values()]
+    return rows[0][0], InForce(day, rows[0][1], {pool_id: p[0] for pool_id, p in pools.items()}, rules)
+
+
+def find_pool(session: Session, alliance: Alliance, in_force: InForce, kind: EntryKind,
+              category: Category) -> Placement:
+    """The version and pool an entry of this kind and category falls under on ``in_force.day``, or a field
+    error (:func:`category_and_pools` read them; only the error for a date before any version queries)."""
+    day = in_force.day
+    if in_force.version is None or not in_force.rules:
         first = session.scalar(select(func.min(AgreementVersion.effective_from))
                                .where(AgreementVersion.alliance_id == alliance.id))
         hint = (f"the first one starts on {first.isoformat()}" if first
                 else "the coordinator has not set one up yet")
         raise InvalidInput.at("date", f"No split agreement is in force on {day.isoformat()}: {hint}.")
-    version = rows[0][0]
-    pools: dict[int, tuple[Pool, set, set]] = {}
-    for _, pool, pool_kind, category_id in rows:
-        kinds, categories = pools.setdefault(pool.id, (pool, set(), set()))[1:]
-        kinds.add(pool_kind)
-        if category_id is not None:
-            categories.add(category_id)
-    rules = [PoolRule(name=pool.name, side=pool.side, kinds=frozenset(kinds),
-                      categories=None if pool.all_categories else frozenset(categories), weights={}, key=pool.id)
-             for pool, kinds, categories in pools.values()]
-    rule = pool_for(rules, kind, category.id)
+    rule = pool_for(in_force.rules, kind, category.id)
     if rule is None:
         raise InvalidInput.at(
             "category_id",
-            f"No pool of agreement version {version.number} covers a {kind.label} in "
+            f"No pool of agreement version {in_force.version.number} covers a {kind.label} in "
             f"\u201c{category.name}\u201d, so it would count in nobody's balance. Choose another "
             f"category or ask the coordinator to extend the agreement.")
-    return Placement(version, pools[rule.key][0])
+    return Placement(in_force.version, in_force.pools[rule.key])
 
 
 def parse_pools(session: Session, alliance: Alliance, raw_pools: object) -> list[PoolRule]:

@@ -25,10 +25,10 @@ from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
 from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Alliance, Entry, Membership, Partner, User
 from ledger.services.activity import give_back_event_seq, log
-from ledger.services.agreements import find_pool
+from ledger.services.agreements import category_and_pools, find_pool
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
-from ledger.services.lookups import category_of, date_in_term, partner_of
+from ledger.services.lookups import date_in_term, partner_of
 from ledger.services.periods import (
     after_close,
     check_open,
@@ -73,19 +73,20 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     if partner and not can_record_for(membership.role, membership.partner_id, partner.id):
         own = membership.partner.name if membership.partner else "your partner"
         errors.add("partner_id", f"You can record entries only for {own}.")
-    category = counterparty = None
+    category = counterparty = in_force = None
     if kind is EntryKind.SETTLEMENT:
         counterparty = _counterparty(session, membership, raw, partner, errors)
         if raw.get("category_id") not in (None, ""):
             errors.add("category_id", "A settlement has no category; leave it empty.")
     elif kind is not None:
-        category = errors.check("category_id", category_of, session, alliance, raw.get("category_id"))
+        category, in_force = errors.check("category_id", category_and_pools, session, alliance,
+                                          raw.get("category_id"), day) or (None, None)
         if raw.get("counterparty_id") not in (None, ""):
             errors.add("counterparty_id", "Only a settlement has a counterparty; leave it empty.")
     if errors and day is not None:  # refused anyway: say now, too, if the date is in a closed period
         errors.check("date", after_close, day, closed_through(session, alliance))
     errors.raise_if_any(first=("kind", "date"))
-    placement = None if kind is EntryKind.SETTLEMENT else find_pool(session, alliance, day, kind, category)
+    placement = None if kind is EntryKind.SETTLEMENT else find_pool(session, alliance, in_force, kind, category)
     entry = Entry(
         alliance_id=alliance.id, entry_date=day, partner_id=partner.id, partner=partner, kind=kind,
         category_id=category.id if category else None, category=category, amount=amount,

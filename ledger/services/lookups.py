@@ -45,8 +45,12 @@ def category_of(session: Session, alliance: Alliance, value: object,
     category_id = parse_id(value, field, "category")
     category = session.get(Category, category_id)
     if category is None or category.alliance_id != alliance.id:
-        raise InvalidInput.at(field, f"Unknown category: no category #{category_id} in {alliance.name}.")
+        raise unknown_category(alliance, category_id, field)
     return category
+
+
+def unknown_category(alliance: Alliance, category_id: int, field: str = "category_id") -> InvalidInput:
+    return InvalidInput.at(field, f"Unknown category: no category #{category_id} in {alliance.name}.")
 
 
 def date_in_term(alliance: Alliance, value: object, field: str = "date") -> date:
