@@ -76,8 +76,9 @@ TARGET_RATE = 200.0
 RATE_TOLERANCE = 0.98
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
 #: Two processes of one gthread worker with 8 threads each: on 2 cores they sustained about twice the rate of
-#: sync workers and ~40% more than 4 threads (threads overlap a request's database round trips and its
-#: commit's fsync with another's Python work); 16 threads did no better than 8.
+#: sync workers (threads overlap a request's database round trips and its commit's fsync with another's
+#: Python work); 16 threads did no better than 8. With the 6-statement POST, 4 threads did as well as 8
+#: within the machine's run-to-run noise, and 3 sync workers per process did worse.
 DEFAULT_SERVER = "gthread:8"
 PASSWORD = "load-benchmark-2026"  # the seeded users' password (never used: the load uses tokens)
 #: How often each kind of entry is posted.
