@@ -154,6 +154,30 @@ def ensure_pg_database(base: str) -> None:
         admin.dispose()
 
 
+#: Databases a benchmark that wipes its own must never be pointed at: the tests' and the data sets'.
+SHARED_DATABASES = ("test", "test_gw0", "test_gw1", "bench", "bench_many")
+
+
+def fresh_postgres(url: str) -> str:
+    """Create ``url``'s database if missing and empty its ``public`` schema; return the normalised URL.
+
+    For benchmarks that build their own database from scratch (``record_entry``, ``import_rows``).
+    """
+    url = normalise_url(url)
+    database = make_url(url).database
+    if database in SHARED_DATABASES:
+        raise SystemExit(f"refusing to wipe {database!r}: it belongs to the tests or the other benchmarks")
+    ensure_pg_database(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    return url
+
+
 def location(engine: str, key: str, data_dir: Path, pg_base: str) -> str:
     if engine == "sqlite":
         return f"sqlite:///{Path(data_dir) / (key + '.db')}"

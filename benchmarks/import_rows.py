@@ -39,11 +39,11 @@ if __package__ in (None, ""):  # run as a file: make ``ledger`` importable from 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openpyxl import Workbook
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from benchmarks.dataset import fresh_postgres
 from ledger import create_app
 from ledger.chain import verify_alliance
-from ledger.db import make_engine, normalise_url
 from ledger.demo import COORDINATOR_EMAIL, DEMO_PASSWORD, find_demo, load_demo
 from ledger.migrate import upgrade
 from ledger.models import Entry
@@ -115,19 +115,6 @@ def csv_bytes(rows: list[list[object]]) -> bytes:
     for day, partner, kind, category, amount, description, reference, paid_to in rows:
         writer.writerow([day.isoformat(), partner, kind, category, f"{amount:.2f}", description, reference, paid_to])
     return out.getvalue().encode("utf-8")
-
-
-# --- The database --------------------------------------------------------------------------------------------
-
-
-def fresh_postgres(url: str) -> str:
-    url = normalise_url(url)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 # --- One run -------------------------------------------------------------------------------------------------

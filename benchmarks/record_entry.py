@@ -59,10 +59,11 @@ if __package__ in (None, ""):  # run as a file: make ``ledger``, ``tests`` and `
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from benchmarks.dataset import fresh_postgres
 from benchmarks.loadgen import LoadResult, Target, http_request, run_open_loop, run_sequential
 from ledger import create_app
 from ledger.chain import verify_alliance
-from ledger.db import make_engine, make_session_factory, normalise_url
+from ledger.db import make_engine, make_session_factory
 from ledger.demo import find_demo, load_demo
 from ledger.domain.vocabulary import MemberRole
 from ledger.migrate import upgrade
@@ -106,24 +107,6 @@ class Book:
     category_ids: list[int]
     first_day: date
     last_day: date
-
-
-def fresh_postgres(url: str) -> str:
-    url = normalise_url(url)
-    database = url.rsplit("/", 1)[1].split("?")[0]
-    if database in ("test", "test_gw0", "test_gw1", "bench"):
-        raise SystemExit(f"refusing to wipe {database!r}: it belongs to the tests or the other benchmarks")
-    admin = make_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}):
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def _open_days(session: Session, alliance: Alliance, today: date) -> tuple[date, date]:
