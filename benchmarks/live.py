@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from ledger.models import Alliance, User
 from ledger.services.users import create_token
 from tests.builders import build_case
 from tests.live_client import EventStream, StreamClosed, login, post_entry
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, running
 
 TARGET_P95_MS = 250.0
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
@@ -122,9 +121,7 @@ def run_engine(engine_name: str, url: str, instance: Path, *, processes: int, th
     alliance_id, tokens, start_seq, ids = prepare(url)
     servers = [ServerProcess(url, instance, threads=threads, env={"LEDGER_LIVE_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS})
                for _ in range(processes)]
-    try:
-        with ThreadPoolExecutor(len(servers)) as pool:
-            list(pool.map(ServerProcess.start, servers))
+    with running(servers):  # killed afterwards: open streams would hold a graceful stop
         cookies = {who: login(servers[0].url, who) for who in VIEWERS}  # one secret key: valid on every process
         path = f"/a/{alliance_id}/events?after={start_seq}"
         viewers = [Client(servers[i % processes].url, cookies[VIEWERS[i % len(VIEWERS)]], path)
@@ -147,9 +144,6 @@ def run_engine(engine_name: str, url: str, instance: Path, *, processes: int, th
             time.sleep(interval)
         for t in threads_:
             t.join(timeout=max(0.1, deadline - time.monotonic()))
-    finally:
-        for server in servers:
-            server.kill()  # open streams would hold a graceful stop for the heartbeat interval
     latencies, from_send, early = [], [], 0
     for client in viewers:
         for entry_id, received in client.received_at.items():

@@ -48,7 +48,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -69,7 +68,7 @@ from ledger.domain.vocabulary import MemberRole
 from ledger.migrate import upgrade
 from ledger.models import Alliance, Category, Entry, Membership, Partner, Period
 from ledger.services import agreements, alliances, entries, users
-from tests.servers import GUNICORN, ServerProcess
+from tests.servers import GUNICORN, ServerProcess, running
 
 TARGET_MS = 20.0
 TARGET_RATE = 200.0
@@ -536,9 +535,7 @@ def run_server(spec: ServerSpec, url: str, books: list[Book], args: argparse.Nam
     servers = [Server(url, workdir, spec), Server(url, workdir, spec)]
     phases: list[Phase] = []
     print(f"\n== {spec.label} on ports {servers[0].port} and {servers[1].port}")
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(Server.start, servers))
+    with running(servers):
         targets = [Target("127.0.0.1", s.port) for s in servers]
         run_tag = f"LG{int(time.time())}{spec.kind[0]}{spec.threads}{spec.workers}"
         groups = [s.process.pid for s in servers]  # each server leads its own process group
@@ -583,9 +580,6 @@ def run_server(spec: ServerSpec, url: str, books: list[Book], args: argparse.Nam
                     targets, requests, rate=args.rate, seconds=args.seconds, connections=args.connections,
                     timeout=args.timeout, drain=args.drain, label=f"{args.rate:g} req/s, {name} ({size})"),
                 f"{args.rate:g} req/s sustained (>= {RATE_TOLERANCE * args.rate:g}), 0 errors"))
-    finally:
-        for server in servers:
-            server.stop()
     return phases
 
 

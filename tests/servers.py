@@ -14,6 +14,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -108,3 +111,19 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@contextmanager
+def running(servers: Sequence[ServerProcess]) -> Iterator[Sequence[ServerProcess]]:
+    """Start the servers side by side, yield them, then kill them all.
+
+    Killed, not stopped: open live streams would hold a graceful stop for their heartbeat interval, and the
+    callers (tests, benchmarks) have their answers by then.
+    """
+    try:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            list(pool.map(ServerProcess.start, servers))
+        yield servers
+    finally:
+        for server in servers:
+            server.kill()

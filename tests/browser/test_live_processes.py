@@ -11,7 +11,6 @@ recorded meanwhile, exactly once, in order.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from tests.browser.conftest import screenshot
 from tests.builders import PASSWORD, record
 from tests.e2e.api_support import make_tokens
 from tests.live_client import EventStream, StreamClosed, login, post_entry
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, running
 
 LIVE_ENV = {"LEDGER_LIVE_HEARTBEAT_SECONDS": "0.25"}
 #: Streams also re-read the database on every heartbeat; across processes the heartbeat is made far longer
@@ -37,13 +36,8 @@ def two_processes(pg_url, case, tmp_path) -> Iterator[tuple[ServerProcess, Serve
     """Processes A and B on one PostgreSQL database (the case is committed before they start)."""
     servers = (ServerProcess(pg_url, tmp_path, threads=8, env=SLOW_HEARTBEAT_ENV),
                ServerProcess(pg_url, tmp_path, threads=8, env=SLOW_HEARTBEAT_ENV))
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(ServerProcess.start, servers))
+    with running(servers):
         yield servers
-    finally:
-        for server in servers:
-            server.kill()  # a graceful stop would wait for the idle streams' 20 s heartbeat
 
 
 def cost_body(case, amount: str, partner: str = "Alpha") -> dict:

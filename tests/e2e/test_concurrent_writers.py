@@ -25,7 +25,7 @@ from ledger.models import Activity, Entry, Period
 from ledger.queries import balance_sheet
 from tests.e2e.api_support import make_tokens
 from tests.integration.test_balance_sql import _reference
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, running
 
 CLIENTS = 20
 ENTRIES_EACH = 200
@@ -37,13 +37,8 @@ POSTERS = ("alpha", "beta", "gamma", "omega", "coordinator")
 @pytest.fixture
 def two_processes(pg_url, case, tmp_path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     servers = (ServerProcess(pg_url, tmp_path, threads=12), ServerProcess(pg_url, tmp_path, threads=12))
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(ServerProcess.start, servers))
+    with running(servers):
         yield servers
-    finally:
-        for server in servers:
-            server.kill()
 
 
 class Client:

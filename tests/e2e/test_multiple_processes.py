@@ -25,7 +25,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 import psycopg
@@ -35,7 +34,7 @@ from sqlalchemy import make_url
 
 from tests.builders import PASSWORD
 from tests.live_client import _CSRF, EventStream, _cookies, cookie_header
-from tests.servers import DEPLOY_CONFIG, ServerProcess, free_ports
+from tests.servers import DEPLOY_CONFIG, ServerProcess, free_ports, running
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 LOGIN_LIMIT = 4
@@ -81,13 +80,8 @@ def two_processes(pg_url, redis_store, case, tmp_path) -> Iterator[tuple[ServerP
     servers = tuple(ServerProcess(pg_url, tmp_path, port=port, workers=1, threads=8, config=DEPLOY_CONFIG,
                                   env={**env, "PGAPPNAME": f"{prefix}-{name}"})
                     for name, port in zip("ab", free_ports(2), strict=True))
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(ServerProcess.start, servers))
+    with running(servers):
         yield servers
-    finally:
-        for server in servers:
-            server.kill()  # nothing to finish: the tests have their answers, and a graceful stop costs 2 s
 
 
 class Browser:
