@@ -119,11 +119,6 @@ class TokenAccess:
     membership: Membership | None = None
 
 
-def user_for_token(session: Session, plain: str) -> User | None:
-    access = access_for_token(session, plain)
-    return access.user if access else None
-
-
 def access_for_token(session: Session, plain: str, alliance_id: int | None = None) -> TokenAccess | None:
     """The token's user (None: unknown or revoked token) and, with ``alliance_id``, their membership.
 

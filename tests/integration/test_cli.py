@@ -76,8 +76,8 @@ def test_token_create_prints_a_working_bearer_token(app, runner, session):
     token = result.stdout.strip()
     assert token.startswith(users.TOKEN_PREFIX)
     assert session.scalar(select(ApiToken.name)) == "scripts"
-    assert users.user_for_token(session, token).email == "api@example.org"
-    session.rollback()  # user_for_token notes the use; don't hold SQLite's write lock during the request
+    assert users.access_for_token(session, token).user.email == "api@example.org"
+    session.rollback()  # access_for_token notes the use; don't hold SQLite's write lock during the request
     if any(rule.rule == "/api/v1/alliances" for rule in app.url_map.iter_rules()):
         client = app.test_client()
         assert client.get("/api/v1/alliances", headers={"Authorization": f"Bearer {token}"}).status_code == 200
