@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, select
+from sqlalchemy import BindParameter, ColumnElement, LargeBinary, String, Text, cast, func, select
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from ledger.domain.chain import SELF_CONTAINED, Link, Verdict, parse_fingerprint, verify
@@ -279,6 +279,20 @@ def head_columns(alliance_id: int | BindParameter[int]) -> tuple[ScalarSelect[in
               .order_by(ChainLink.position.desc()).limit(1))
     return (newest.with_only_columns(ChainLink.position).scalar_subquery(),
             newest.with_only_columns(ChainLink.hash).scalar_subquery())
+
+
+def link_hash_sql(previous_hash: ColumnElement[str], position: ColumnElement[int], before: ColumnElement[bytes],
+                  after: ColumnElement[bytes]) -> ColumnElement[str]:
+    """PostgreSQL's :func:`ledger.domain.chain.link_hash` of ``before + str(position) + after``.
+
+    For the one statement that records an entry on PostgreSQL, which learns the link's position and
+    previous hash only as it runs, under the lock; ``before`` and ``after`` are the halves of
+    :func:`ledger.domain.chain.canonical_around_position`. The same bytes are hashed as in Python: the
+    previous hash (ASCII hex), a newline, the canonical document in UTF-8.
+    """
+    content = (func.convert_to(previous_hash.concat("\n"), "UTF8", type_=LargeBinary).concat(before)
+               .concat(func.convert_to(cast(position, Text), "UTF8", type_=LargeBinary)).concat(after))
+    return func.encode(func.sha256(content, type_=LargeBinary), "hex", type_=String)
 
 
 def head_of(db, alliance_id: int) -> Link | None:

@@ -51,6 +51,7 @@ EMAIL_MAX = 254
 TEXT_MAX = 4000
 UNIT_MAX = 40
 IDEMPOTENCY_KEY_MAX = 100
+SUMMARY_MAX = 600
 
 
 def _enum(cls, name: str) -> Enum:
@@ -333,7 +334,7 @@ class Activity(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
-    summary: Mapped[str] = mapped_column(String(600))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

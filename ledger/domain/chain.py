@@ -106,6 +106,22 @@ def canonical(record_type: str, record_id: int, alliance_id: int, position: int,
                       allow_nan=False).encode()
 
 
+def canonical_around_position(record_type: str, record_id: int, alliance_id: int,
+                              fields: Mapping[str, object]) -> tuple[bytes, bytes]:
+    """:func:`canonical` cut where the position goes: ``before + str(position) + after`` for any position.
+
+    For a write that learns its position only in the database, under the lock (PostgreSQL records an
+    entry and its link in one statement, which hashes there): everything else is worked out here. The
+    keys are sorted and the record's own fields come before ``"id"``, so the last ``"position"`` key is
+    the document's own, whatever the fields hold.
+    """
+    content = canonical(record_type, record_id, alliance_id, 0, fields)
+    head, marker, tail = content.rpartition(b',"position":0,')
+    if not marker:
+        raise ValueError("the canonical document has no position")  # pragma: no cover - sorted keys put it there
+    return head + b',"position":', b"," + tail
+
+
 def link_hash(previous_hash: str, content: bytes) -> str:
     return hashlib.sha256(previous_hash.encode("ascii") + b"\n" + content).hexdigest()
 

@@ -9,24 +9,33 @@ that committed late.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ledger.db import utcnow
 from ledger.live.publish import announce
-from ledger.models import Activity, Alliance, Entry, User
+from ledger.models import SUMMARY_MAX, Activity, Alliance, Entry, User
 
 #: Built once: every write runs these two, and building a statement costs more than running it here.
 _NEXT_SEQ = (update(Alliance.__table__).where(Alliance.__table__.c.id == bindparam("of_alliance"))
              .values(event_seq=Alliance.__table__.c.event_seq + 1).returning(Alliance.__table__.c.event_seq))
 _INSERT = insert(Activity.__table__)
+#: PostgreSQL: the event number and, from the entries' sequence, the id of the entry the event records.
+_NEXT_SEQ_AND_ENTRY_ID = _NEXT_SEQ.returning(func.nextval(func.pg_get_serial_sequence("entries", "id")))
 
 
 def next_event_seq(session: Session, alliance: Alliance) -> int:
     seq = session.connection().execute(_NEXT_SEQ, {"of_alliance": alliance.id}).scalar_one()
     set_committed_value(alliance, "event_seq", seq)
     return seq
+
+
+def next_event_seq_and_entry_id(session: Session, alliance: Alliance) -> tuple[int, int]:
+    """PostgreSQL: :func:`next_event_seq` and the id the entry it records will have, in one statement."""
+    seq, entry_id = session.connection().execute(_NEXT_SEQ_AND_ENTRY_ID, {"of_alliance": alliance.id}).one()
+    set_committed_value(alliance, "event_seq", seq)
+    return seq, entry_id
 
 
 def give_back_event_seq(session: Session, alliance: Alliance, seq: int) -> None:
@@ -52,6 +61,6 @@ def log(session: Session, alliance: Alliance, actor: User | None, action: str, s
     session.flush()  # the rows it names (an entry) are in the database before it
     session.connection().execute(_INSERT, {
         "alliance_id": alliance.id, "seq": seq, "actor_id": actor.id if actor else None, "action": action,
-        "summary": summary[:600], "entry_id": entry.id if entry else None, "created_at": utcnow()})
+        "summary": summary[:SUMMARY_MAX], "entry_id": entry.id if entry else None, "created_at": utcnow()})
     announce(session, alliance.id, seq)
     return seq

@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import Insert, bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger.chain import entry_fields, head_columns
 from ledger.db import utcnow
-from ledger.domain.chain import Head
 from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
 from ledger.domain.money import parse_amount, to_display_string
 from ledger.domain.permissions import can_record, can_record_for
@@ -24,19 +22,18 @@ from ledger.domain.settle_up import Transfer
 from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
 from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Alliance, Entry, Membership, Partner, User
-from ledger.services.activity import give_back_event_seq, log
+from ledger.services.activity import log
 from ledger.services.agreements import category_and_pools, find_pool
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
+from ledger.services.entry_writes import write_entry
 from ledger.services.lookups import date_in_term, partner_of
 from ledger.services.periods import (
     after_close,
     check_open,
     closed_through,
     ensure_not_ended,
-    lock_alliance_for_event,
     open_day,
-    open_on,
 )
 
 RECORDABLE_KINDS = tuple(EntryKind)
@@ -51,11 +48,11 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
     """Validate every field, find the pool in force on the entry's date, and insert the entry.
 
     The alliance lock is taken only once everything is validated, so the writers of one alliance wait
-    for each other's inserts, not for each other's lookups; from there to the commit it is four
-    statements (``_insert``). Whether the date is in a closed period is decided under the lock, by the
-    INSERT itself: a close committed before the lock was granted refuses the entry at its date, and
-    nothing is written. When other fields are refused anyway, the closed periods are read before
-    answering, so one answer names every field at fault.
+    for each other's writes, not for each other's lookups (``ledger.services.entry_writes``: from the lock
+    to the commit, one statement on PostgreSQL). Whether the date is in a closed period is decided under
+    the lock, by the INSERT itself: a close committed before the lock was granted refuses the entry at its
+    date, and nothing is written. When other fields are refused anyway, the closed periods are read
+    before answering, so one answer names every field at fault.
     """
     _require_recorder(membership)
     alliance = membership.alliance
@@ -95,62 +92,15 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
         version_id=placement.version_id if placement else None, version=placement.version if placement else None,
         pool_id=placement.pool_id if placement else None, pool=placement.pool if placement else None,
         reverses_id=None, import_batch_id=None, recorded_by_id=actor.id, recorded_by=actor, recorded_at=utcnow())
-    seq, head = _insert(session, alliance, entry)
-    log(session, alliance, actor, "entry.recorded",
-        _summary(actor, membership, entry, partner, counterparty, category.name if category else None), entry,
-        seq=seq)
-    append_link(session, alliance, "entry", entry.id, entry_fields(entry, alliance.currency), head=head)
+    write_entry(session, alliance, actor, entry,
+                lambda written: _summary(actor, membership, written, partner, counterparty,
+                                         category.name if category else None))
     return entry
 
 
 def _not_ended(alliance: Alliance, day: date) -> date:
     ensure_not_ended(alliance, date.today())  # noqa: DTZ011 - the alliance's calendar day, as in the views
     return day
-
-
-#: The columns of ``entries`` that ``_insert`` writes, all of them but the id.
-_ENTRY_COLUMNS = tuple(c.key for c in Entry.__table__.columns if c.key != "id")
-
-
-def _insert_statement() -> Insert:
-    """``_insert``'s INSERT, built once: with its subqueries, building it took longer than running it.
-
-    ``INSERT ... SELECT <the values> WHERE <the date is open>``, returning the new id and the end of the
-    chain: under the lock, the check and the read cost no statement of their own.
-    """
-    table = Entry.__table__
-    values = select(*(bindparam(key, type_=table.c[key].type) for key in _ENTRY_COLUMNS)).where(
-        open_on(bindparam("of_alliance"), bindparam("entry_date", type_=table.c.entry_date.type)))
-    head_position, head_hash = head_columns(bindparam("of_alliance"))
-    return (insert(table).from_select(_ENTRY_COLUMNS, values)
-            .returning(table.c.id, head_position, head_hash))
-
-
-_INSERT_ENTRY = _insert_statement()
-
-
-def _insert(session: Session, alliance: Alliance, entry: Entry) -> tuple[int, Head | None]:
-    """Take the lock and insert the validated ``entry``; return its event number and the end of the chain.
-
-    Under the lock a recorded entry costs four statements: the lock, which hands out the event number
-    (``lock_alliance_for_event``); this INSERT, which writes only if the date is still open and reads the
-    end of the chain as it is under the lock; the activity record; the chain link, hashed from ``entry``
-    itself (exactly what the verifier will read back). ``entry`` is never added to the session, so no
-    unit of work runs for it: it gets its id here and serves the answer as it is.
-
-    A date closed meanwhile inserts nothing: the event number is given back and the refusal names the
-    date, so a caller that goes on (an import's reference check, say) finds nothing of it written.
-    """
-    seq = lock_alliance_for_event(session, alliance)
-    row = session.connection().execute(
-        _INSERT_ENTRY, {"of_alliance": alliance.id, **{key: getattr(entry, key) for key in _ENTRY_COLUMNS}}).first()
-    if row is None:
-        give_back_event_seq(session, alliance, seq)
-        after_close(entry.entry_date, closed_through(session, alliance))  # raises: the date is closed now
-        raise RuntimeError("an entry was not inserted, yet its date is open")  # pragma: no cover
-    entry_id, position, last_hash = row
-    entry.id = entry_id
-    return seq, Head(position, last_hash) if position is not None else None
 
 
 def _counterparty(session: Session, membership: Membership, raw: Mapping[str, object],

@@ -33,7 +33,7 @@ from ledger.domain.renewal import is_read_only
 from ledger.domain.text import clean_text, parse_date
 from ledger.domain.vocabulary import MemberRole, SignOffStatus
 from ledger.models import Alliance, Membership, Partner, Period, SignOff, User
-from ledger.services.activity import log, next_event_seq
+from ledger.services.activity import log, next_event_seq, next_event_seq_and_entry_id
 from ledger.services.alliances import parse_choice
 from ledger.services.lookups import default_day, partner_of
 
@@ -73,6 +73,17 @@ def lock_alliance_for_event(session: Session, alliance: Alliance) -> int:
     seq = next_event_seq(session, alliance)
     _mark_locked(session, alliance)
     return seq
+
+
+def lock_alliance_for_entry(session: Session, alliance: Alliance) -> tuple[int, int]:
+    """PostgreSQL: :func:`lock_alliance_for_event` that also hands out the id of the entry being recorded.
+
+    With the id known when the lock is granted, the entry, its activity record and its link are written
+    by one statement (``ledger.services.entry_writes``); the same duty applies to the event number.
+    """
+    seq, entry_id = next_event_seq_and_entry_id(session, alliance)
+    _mark_locked(session, alliance)
+    return seq, entry_id
 
 
 def _holds_lock(session: Session, alliance: Alliance) -> bool:

@@ -11,13 +11,14 @@ from datetime import date
 
 import pytest
 from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
-from ledger.chain import find_fingerprint, head_of, links_of, verify_alliance
+from ledger.chain import entry_fields, find_fingerprint, head_of, links_of, verify_alliance
 from ledger.db import make_engine
 from ledger.demo import find_demo, load_demo
+from ledger.domain.chain import genesis, make_link
 from ledger.migrate import alembic_config, upgrade
-from ledger.models import Alliance, ChainLink, Entry, Membership, User
+from ledger.models import Activity, Alliance, ChainLink, Entry, Membership, User
 from ledger.services import agreements, checkpoints, entries
 from tests.builders import TODAY, Case, record
 
@@ -277,3 +278,57 @@ def test_concurrent_writers_never_fork_the_chain(app, session, case):
     assert [link.position for link in links] == list(range(1, 43))
     entry_ids = set(session.scalars(select(Entry.id).where(Entry.alliance_id == case.alliance.id)))
     assert sorted(link.record_id for link in links if link.record_type == "entry") == sorted(entry_ids)
+
+
+TRICKY_TEXT = ["Caf\u00e9 \u2014 \u201cquoted\u201d \u2018text\u2019", "emoji 😀 and CJK 漢字",
+               'a "quote", a \\ backslash and a \t tab',
+               ',"position":0,"type":"entry"', "ÆØÅ ß ﬁ", "x" * 500]
+
+
+@pytest.mark.parametrize("description", TRICKY_TEXT)
+def test_an_entry_of_any_text_is_linked_with_the_hash_the_verifier_computes(session, case, description):
+    """PostgreSQL hashes an entry's link in SQL (``ledger.chain.link_hash_sql``), SQLite in Python: on both,
+    the stored hash is the one ``ledger.domain.chain.make_link`` gives for the entry as the verifier reads it."""
+    previous = head_of(session, case.alliance.id)
+    entry = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="7.10",
+                   description=description)
+    session.commit()
+    stored = head_of(session, case.alliance.id)
+    fields = entry_fields(session.get(Entry, entry.id), "EUR")
+    assert stored == make_link(case.alliance.id, previous, "entry", entry.id, fields)
+    assert verdict(session, case).intact
+
+
+def test_the_first_link_of_an_empty_chain_starts_from_the_genesis_hash(session, case, database_url):
+    """An alliance whose chain is empty (its links deleted here; none is made this way by the app) links its
+    next entry to the genesis value, as the verifier expects of position 1."""
+    sql(database_url, "DELETE FROM chain_links WHERE alliance_id = :a", a=case.alliance.id)
+    session.expire_all()
+    entry = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="1")
+    session.commit()
+    link = head_of(session, case.alliance.id)
+    assert (link.position, link.previous_hash) == (1, genesis(case.alliance.id))
+    assert link == make_link(case.alliance.id, None, "entry", entry.id,
+                             entry_fields(session.get(Entry, entry.id), "EUR"))
+
+
+def test_recording_an_entry_holds_the_lock_for_as_few_statements_as_the_engine_allows(app, session, case):
+    """Everything from the lock to the commit is time the alliance's other writers wait: on PostgreSQL the
+    entry, its activity record and its link are one statement after the lock; SQLite needs three."""
+    statements: list[str] = []
+    engine = app.extensions["ledger.engine"]
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        entry = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="3")
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    lock = next(i for i, s in enumerate(statements) if s.startswith("UPDATE alliances SET event_seq"))
+    after_lock = statements[lock + 1:]
+    assert len(after_lock) == (1 if engine.dialect.name == "postgresql" else 3), after_lock
+    assert session.scalar(select(Activity.summary).where(Activity.entry_id == entry.id)).endswith(f"(#{entry.id})")
+    assert verdict(session, case).intact

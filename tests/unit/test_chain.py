@@ -15,6 +15,7 @@ from ledger.domain.chain import (
     Link,
     build_chain,
     canonical,
+    canonical_around_position,
     fingerprint,
     genesis,
     link_hash,
@@ -153,6 +154,21 @@ def test_canonical_content_is_stable_and_refuses_what_it_cannot_serialise():
         canonical("nonsense", 1, 1, 1, {})
     with pytest.raises(ValueError, match="non-finite"):
         canonical("entry", 1, 1, 1, {"x": Decimal("NaN")})
+
+
+@given(entry_fields | st.fixed_dictionaries({"position": st.integers(0, 3), "note": st.text(max_size=20)}),
+       st.integers(1, 10**12), st.integers(1, 10**6), st.integers(1, 10**15))
+def test_the_content_cut_at_the_position_is_the_content_at_any_position(fields, record_id, alliance, position):
+    """PostgreSQL hashes a new entry's link in SQL from these two halves: they must give canonical's bytes,
+    even when a field's own name or text looks like the position."""
+    before, after = canonical_around_position("entry", record_id, alliance, fields)
+    assert before + str(position).encode() + after == canonical("entry", record_id, alliance, position, fields)
+
+
+def test_the_cut_survives_text_that_spells_the_marker():
+    fields = {"description": ',"position":0,', "position": 0}
+    before, after = canonical_around_position("entry", 5, 1, fields)
+    assert before + b"42" + after == canonical("entry", 5, 1, 42, fields)
 
 
 def test_link_is_a_value():
