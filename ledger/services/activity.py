@@ -9,7 +9,7 @@ that committed late.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import Row, Update, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,24 +18,21 @@ from ledger.live.publish import announce
 from ledger.models import SUMMARY_MAX, Activity, Alliance, Entry, User
 
 #: Built once: every write runs these two, and building a statement costs more than running it here.
-_NEXT_SEQ = (update(Alliance.__table__).where(Alliance.__table__.c.id == bindparam("of_alliance"))
+#: NEXT_SEQ may be extended with more RETURNING columns (``ledger.services.periods.lock_alliance_for_entry``).
+NEXT_SEQ = (update(Alliance.__table__).where(Alliance.__table__.c.id == bindparam("of_alliance"))
              .values(event_seq=Alliance.__table__.c.event_seq + 1).returning(Alliance.__table__.c.event_seq))
 _INSERT = insert(Activity.__table__)
-#: PostgreSQL: the event number and, from the entries' sequence, the id of the entry the event records.
-_NEXT_SEQ_AND_ENTRY_ID = _NEXT_SEQ.returning(func.nextval(func.pg_get_serial_sequence("entries", "id")))
 
 
 def next_event_seq(session: Session, alliance: Alliance) -> int:
-    seq = session.connection().execute(_NEXT_SEQ, {"of_alliance": alliance.id}).scalar_one()
-    set_committed_value(alliance, "event_seq", seq)
-    return seq
+    return hand_out_event_seq(session, alliance, NEXT_SEQ)[0]
 
 
-def next_event_seq_and_entry_id(session: Session, alliance: Alliance) -> tuple[int, int]:
-    """PostgreSQL: :func:`next_event_seq` and the id the entry it records will have, in one statement."""
-    seq, entry_id = session.connection().execute(_NEXT_SEQ_AND_ENTRY_ID, {"of_alliance": alliance.id}).one()
-    set_committed_value(alliance, "event_seq", seq)
-    return seq, entry_id
+def hand_out_event_seq(session: Session, alliance: Alliance, statement: Update, **params: object) -> Row:
+    """Run ``statement``, :data:`NEXT_SEQ` or an extension of it, and return its row (the number first)."""
+    row = session.connection().execute(statement, {"of_alliance": alliance.id, **params}).one()
+    set_committed_value(alliance, "event_seq", row[0])
+    return row
 
 
 def give_back_event_seq(session: Session, alliance: Alliance, seq: int) -> None:

@@ -113,13 +113,15 @@ _ONE_STATEMENT = _one_statement()
 
 def _write_in_one_statement(session: Session, alliance: Alliance, actor: User, entry: Entry,
                             summary_of: Callable[[Entry], str]) -> None:
-    seq, entry.id = lock_alliance_for_entry(session, alliance)
+    seq, entry.id = lock_alliance_for_entry(session, alliance, entry.entry_date)
+    if entry.id is None:  # the date is closed: nothing written, no id used up
+        _refuse(session, alliance, entry, seq)
     before, after = canonical_around_position("entry", entry.id, alliance.id, entry_fields(entry, alliance.currency))
     row = session.connection().execute(_ONE_STATEMENT, {
         "of_alliance": alliance.id, "id": entry.id, **{key: getattr(entry, key) for key in _COLUMNS},
         "seq": seq, "actor_id": actor.id, "summary": summary_of(entry)[:SUMMARY_MAX],
         "genesis": genesis(alliance.id), "before": before, "after": after}).first()
-    if row is None:
+    if row is None:  # closed while this waited for the lock
         entry.id = None
         _refuse(session, alliance, entry, seq)
     announce(session, alliance.id, seq)

@@ -24,7 +24,7 @@ import calendar
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from sqlalchemy import BindParameter, ColumnElement, exists, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Date, Update, bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from ledger.domain.renewal import is_read_only
 from ledger.domain.text import clean_text, parse_date
 from ledger.domain.vocabulary import MemberRole, SignOffStatus
 from ledger.models import Alliance, Membership, Partner, Period, SignOff, User
-from ledger.services.activity import log, next_event_seq, next_event_seq_and_entry_id
+from ledger.services.activity import NEXT_SEQ, hand_out_event_seq, log, next_event_seq
 from ledger.services.alliances import parse_choice
 from ledger.services.lookups import default_day, partner_of
 
@@ -75,15 +75,23 @@ def lock_alliance_for_event(session: Session, alliance: Alliance) -> int:
     return seq
 
 
-def lock_alliance_for_entry(session: Session, alliance: Alliance) -> tuple[int, int]:
-    """PostgreSQL: :func:`lock_alliance_for_event` that also hands out the id of the entry being recorded.
+def lock_alliance_for_entry(session: Session, alliance: Alliance, day: date) -> tuple[int, int | None]:
+    """PostgreSQL: :func:`lock_alliance_for_event`, and the id of the entry being recorded if ``day`` is open.
 
-    With the id known when the lock is granted, the entry, its activity record and its link are written
-    by one statement (``ledger.services.entry_writes``); the same duty applies to the event number.
+    With the id known once the lock is granted, the entry, its activity record and its link are written by
+    one statement (``ledger.services.entry_writes``); the duty to log the event number is the same. No id
+    (None) for a day already closed: a refused entry uses no id up, so entry numbers stay gapless. (This
+    statement's snapshot predates the wait for the lock, so a close committed during that wait is seen
+    only by the INSERT that follows, which refuses the entry; that id is then lost, as with any rollback.)
     """
-    seq, entry_id = next_event_seq_and_entry_id(session, alliance)
+    seq, entry_id = hand_out_event_seq(session, alliance, _LOCK_FOR_ENTRY, on_day=day)
     _mark_locked(session, alliance)
     return seq, entry_id
+
+
+def _lock_for_entry() -> Update:
+    entry_id = func.nextval(func.pg_get_serial_sequence("entries", "id"))
+    return NEXT_SEQ.returning(case((open_on(bindparam("of_alliance"), bindparam("on_day", type_=Date)), entry_id)))
 
 
 def _holds_lock(session: Session, alliance: Alliance) -> bool:
@@ -113,6 +121,10 @@ def open_on(alliance_id: int | BindParameter[int], day: date | BindParameter[dat
     sees every close committed before the lock was granted.
     """
     return ~exists().where(Period.alliance_id == alliance_id, Period.end_date >= day)
+
+
+#: Built once (every entry recorded on PostgreSQL runs it).
+_LOCK_FOR_ENTRY = _lock_for_entry()
 
 
 def locked_closed_through(session: Session, alliance: Alliance) -> date | None:

@@ -229,6 +229,8 @@ def test_an_entry_refused_under_the_lock_leaves_nothing_behind(session, case):
     """The INSERT that finds the date closed writes nothing and gives its event number back, so a caller
     that goes on in the same transaction (an import's reference check) commits no trace of it."""
     close(session, case, "2020-04-30")
+    last_id = record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="1",
+                     date="2020-05-01").id
     session.commit()
     seq = session.get(Alliance, case.alliance.id).event_seq
     before = (session.scalar(select(func.count()).select_from(Entry)), seq, head_of(session, case.alliance.id))
@@ -241,6 +243,7 @@ def test_an_entry_refused_under_the_lock_leaves_nothing_behind(session, case):
                    date="2020-05-01")
     session.commit()
     session.expire_all()
+    assert entry.id == last_id + 1, "the refused entry used no id up: entry numbers stay gapless"
     assert session.scalar(select(func.count()).select_from(Entry)) == before[0] + 1
     assert session.get(Alliance, case.alliance.id).event_seq == before[1] + 1
     assert session.scalar(select(Activity.seq).where(Activity.entry_id == entry.id)) == before[1] + 1
