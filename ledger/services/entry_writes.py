@@ -4,10 +4,11 @@ This is the hottest write, and everything between taking the alliance lock and t
 the alliance's other writers wait (and, in a threaded server, time the lock holder may spend waiting for
 the interpreter between round trips). So the write takes as few round trips as each engine allows:
 
-- **PostgreSQL: one statement after the lock.** The lock ``UPDATE`` hands out the event number and the
-  entry's id too (``lock_alliance_for_entry``). Everything else is then known but the link's position and
-  previous hash, so one ``INSERT`` with two data-modifying CTEs writes the entry (only if its date is still
-  open), its activity record and its link, hashed in SQL from the chain's head as it is under the lock
+- **PostgreSQL: one statement after the lock.** The lock ``UPDATE`` hands out the event number and, if the
+  date is open, the entry's id too (``lock_alliance_for_entry``). Everything else is then known but the
+  link's position and previous hash, so one ``INSERT`` with two data-modifying CTEs writes the entry (only
+  if its date is still open), its activity record and its link, hashed in SQL from the chain's head as it
+  is under the lock
   (:func:`ledger.chain.link_hash_sql` over the halves of
   :func:`ledger.domain.chain.canonical_around_position`). The next statement is the commit.
 - **SQLite: three.** It has no data-modifying CTEs (and only one writer at a time anyway): the entry,

@@ -12,7 +12,8 @@ whichever comes second waits for the first to commit and then reads its
 result (PostgreSQL's READ COMMITTED gives each statement a fresh snapshot;
 on SQLite the lock is the database's single writer lock). Recording an
 entry, the hottest write, takes the lock with :func:`lock_alliance_for_event`
-and inserts only if the date is still open, in the same statement (:func:`open_on`).
+(on PostgreSQL :func:`lock_alliance_for_entry`) and inserts only if the date
+is still open, in the statement that inserts (:func:`open_on`).
 
 A period may end no later than yesterday: closing a day that is still
 running would refuse entries for things that have not finished happening.
