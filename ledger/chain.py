@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, ColumnElement, LargeBinary, String, Text, cast, func, select
+from sqlalchemy import BindParameter, ColumnElement, LargeBinary, Select, String, Text, cast, func, select
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from ledger.domain.chain import SELF_CONTAINED, Link, Verdict, parse_fingerprint, verify
@@ -272,11 +272,16 @@ def links_of(db, alliance_id: int) -> list[Link]:
     return [_link(r) for r in rows]
 
 
+def newest_link(alliance_id: int | BindParameter[int]) -> Select[tuple[int, str]]:
+    """The position and hash of the newest link (no row while the chain is empty), for a write that reads
+    them in the statement that appends the next link (``ledger.services.entry_writes``)."""
+    return (select(ChainLink.position, ChainLink.hash).where(ChainLink.alliance_id == alliance_id)
+            .order_by(ChainLink.position.desc()).limit(1))
+
+
 def head_columns(alliance_id: int | BindParameter[int]) -> tuple[ScalarSelect[int | None], ScalarSelect[str | None]]:
-    """The position and hash of the newest link, as two subqueries: read inside the write that appends
-    the next link (see ``ledger.services.entries.record_entry``), both NULL while the chain is empty."""
-    newest = (select(ChainLink.position, ChainLink.hash).where(ChainLink.alliance_id == alliance_id)
-              .order_by(ChainLink.position.desc()).limit(1))
+    """:func:`newest_link` as two subqueries, both NULL while the chain is empty."""
+    newest = newest_link(alliance_id)
     return (newest.with_only_columns(ChainLink.position).scalar_subquery(),
             newest.with_only_columns(ChainLink.hash).scalar_subquery())
 

@@ -28,7 +28,7 @@ from typing import NoReturn
 from sqlalchemy import Insert, LargeBinary, Select, String, bindparam, func, insert, literal, select, true
 from sqlalchemy.orm import Session
 
-from ledger.chain import entry_fields, head_columns, link_hash_sql
+from ledger.chain import entry_fields, head_columns, link_hash_sql, newest_link
 from ledger.domain.chain import Head, canonical_around_position, genesis
 from ledger.live.publish import announce
 from ledger.models import SUMMARY_MAX, Activity, Alliance, ChainLink, Entry, User
@@ -94,8 +94,7 @@ def _one_statement() -> Insert:
                bindparam("summary", type_=activity.c.summary.type), new_entry.c.id, recorded_at)
         .select_from(new_entry),
     ).cte("new_activity")
-    head = (select(links.c.position, links.c.hash).where(links.c.alliance_id == alliance_id)
-            .order_by(links.c.position.desc()).limit(1).subquery("head"))
+    head = newest_link(alliance_id).subquery("head")
     position = func.coalesce(head.c.position, 0) + 1
     previous = func.coalesce(head.c.hash, bindparam("genesis", type_=links.c.previous_hash.type))
     link_hash = link_hash_sql(previous, position, bindparam("before", type_=LargeBinary),

@@ -100,16 +100,15 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
 
 
 #: Built once: every API request runs one of them. The token is read as plain columns, not as an ORM object
-#: (a third less CPU for the query), since the request needs only its verdict and, once a minute, a write.
-_TOKEN = (ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
-_TOKEN_BY_HASH = (select(*_TOKEN, User).join(User, User.id == ApiToken.user_id)
+#: (callgrind: a seventh fewer instructions for the lookup), since the request needs only its verdict and,
+#: once a minute, a write.
+_TOKEN_BY_HASH = (select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at, User)
+                  .join(User, User.id == ApiToken.user_id)
                   .where(ApiToken.token_hash == bindparam("digest")))
 _TOKEN_AND_MEMBERSHIP = (
-    select(*_TOKEN, User, Membership)
-    .join(User, User.id == ApiToken.user_id)
+    _TOKEN_BY_HASH.add_columns(Membership)
     .outerjoin(Membership, (Membership.user_id == ApiToken.user_id)
                & (Membership.alliance_id == bindparam("of_alliance")))
-    .where(ApiToken.token_hash == bindparam("digest"))
     .options(joinedload(Membership.alliance), joinedload(Membership.partner)))
 _NOTE_USE = (update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
              .execution_options(synchronize_session=False))
