@@ -2,20 +2,25 @@
 
 A statement's figures come from :func:`ledger.queries.balance_sheet` over the
 period's dates, so they are by construction the numbers the balance page
-shows for that range; its entries are the partner's own and those paid to it.
+shows for that range; its entries are the partner's own and those paid to it,
+read as the ledger reads them (:func:`ledger.queries.ledger_page` with the
+partner and the period as its filter): a page at a time, newest first, by a
+keyset cursor. A quarter of a large alliance holds tens of thousands of a
+partner's entries; listed whole, the page took 12 s and 23 MB at 1,000,000.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ledger.domain.balances import PartnerBalance
 from ledger.domain.vocabulary import MemberRole, SignOffStatus
-from ledger.models import Alliance, Entry, Membership, Partner, Period, SignOff
-from ledger.queries import BalanceSheet, balance_sheet, partners_of, reversals_of, row_in
+from ledger.models import Alliance, Membership, Partner, Period, SignOff
+from ledger.queries import BalanceSheet, LedgerFilter, LedgerPage, balance_sheet, ledger_page, partners_of, row_in
 
 PENDING = "pending"
 
@@ -78,8 +83,8 @@ class Statement:
     period: Period
     partner: Partner
     sheet: BalanceSheet
-    entries: list[Entry]
-    reversed_by: dict[int, int]
+    #: One page of the partner's entries in the period (its ``count`` is all of them).
+    entries: LedgerPage
     history: list[SignOff]
 
     @property
@@ -99,14 +104,14 @@ class Statement:
         return self.current is not None and self.current.status is SignOffStatus.SIGNED
 
 
-def statement(session: Session, alliance: Alliance, period: Period, partner: Partner) -> Statement:
+def statement_filter(period: Period, partner: Partner) -> LedgerFilter:
+    """The ledger filter of a statement's entries: the partner on either side, within the period."""
+    return LedgerFilter(partner_id=partner.id, date_from=period.start_date, date_to=period.end_date)
+
+
+def statement(session: Session, alliance: Alliance, period: Period, partner: Partner,
+              before: tuple[date, int] | None = None, limit: int = 50) -> Statement:
+    """The figures, the page of entries older than ``before`` (newest first) and the sign-off history."""
     sheet = balance_sheet(session, alliance, period.start_date, period.end_date)
-    entries = list(session.scalars(
-        select(Entry).where(Entry.alliance_id == alliance.id, Entry.entry_date >= period.start_date,
-                            Entry.entry_date <= period.end_date,
-                            (Entry.partner_id == partner.id) | (Entry.counterparty_id == partner.id))
-        .options(joinedload(Entry.partner), joinedload(Entry.counterparty), joinedload(Entry.category),
-                 joinedload(Entry.pool), joinedload(Entry.recorded_by))
-        .order_by(Entry.entry_date, Entry.id)))
-    return Statement(period, partner, sheet, entries, reversals_of(session, [e.id for e in entries]),
-                     signoff_history(session, period, partner))
+    page = ledger_page(session, alliance, statement_filter(period, partner), before=before, limit=limit)
+    return Statement(period, partner, sheet, page, signoff_history(session, period, partner))

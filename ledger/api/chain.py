@@ -34,6 +34,7 @@ def get_chain(alliance_id: int):
         "head": None if head is None else {"position": head.position, "record_type": head.record_type,
                                            "record_id": head.record_id, "hash": head.hash},
         "problems": [{"kind": p.kind, "record_type": p.record_type, "record_id": p.record_id,
-                      "position": p.position, "message": p.message} for p in verdict.problems],
+                      "position": p.position, "message": p.message} for p in verdict.shown_problems()],
+        "problem_count": len(verdict.problems),
         "head_check": head_check,
     })

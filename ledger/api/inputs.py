@@ -94,12 +94,21 @@ def ledger_query(session: Session, alliance: Alliance) -> PageRequest:
     if _query("kind"):
         kind = errors.check("kind", parse_choice, EntryKind, _query("kind"), "kind", "kind of entry")
     start, end = date_range(errors)
-    limit = errors.check("limit", parse_limit, _query("limit"))
-    before = errors.check("cursor", decode_cursor, _query("cursor")) if _query("cursor") else None
+    before, limit = page_position(errors)
     _raise_bad(errors)
     filters = LedgerFilter(partner_id=partner.id if partner else None, kind=kind,
                            category_id=category.id if category else None, date_from=start, date_to=end)
     return PageRequest(filters, before, limit)
+
+
+def page_position(errors: FieldErrors | None = None) -> tuple[tuple[date, int] | None, int]:
+    """The ``cursor`` and ``limit`` query parameters of any keyset-paged list (see ``errors`` in date_range)."""
+    collected = errors if errors is not None else FieldErrors()
+    limit = collected.check("limit", parse_limit, _query("limit"))
+    before = collected.check("cursor", decode_cursor, _query("cursor")) if _query("cursor") else None
+    if errors is None:
+        _raise_bad(collected)
+    return before, limit
 
 
 def parse_limit(value: str | None) -> int:

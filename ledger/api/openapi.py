@@ -14,6 +14,7 @@ import copy
 from ledger.api.blueprint import MAX_ID, PREFIX
 from ledger.api.inputs import DEFAULT_LIMIT, MAX_LIMIT
 from ledger.domain.agreements import MAX_WEIGHT
+from ledger.domain.chain import PROBLEMS_SHOWN
 from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide, QuorumRule
 from ledger.models import CAUSE_MAX, DESCRIPTION_MAX, EMAIL_MAX, NAME_MAX, REFERENCE_MAX
 from ledger.services.agreements import MAX_POOLS, NOTE_MAX
@@ -495,7 +496,10 @@ SCHEMAS.update({
         "currency": STRING, "borne": ref("Money"), "cost_share": ref("Money"), "received": ref("Money"),
         "return_share": ref("Money"), "net": ref("Money"), "status": _SIGNOFF_STATUS,
         "entries": {"type": "array", "items": ref("Entry"),
-                    "description": "The partner's entries of the period, and settlements paid to it."},
+                    "description": "One page (newest first) of the partner's entries of the period, and "
+                                   "settlements paid to it."},
+        "entry_count": {"type": "integer", "minimum": 0, "description": "Those entries, all pages."},
+        "next_cursor": nullable({"type": "string", "description": "Pass as cursor for the next page."}),
         "signoffs": {"type": "array", "items": ref("SignOff"), "description": "Every answer, newest first."},
     }),
     "SignOffInput": obj({
@@ -521,7 +525,10 @@ PATHS.update({
     "/alliances/{alliance_id}/periods/{period_id}/statements/{partner_id}": {
         "parameters": [_param("AllianceId"), _param("PeriodId"), _param("PartnerId")],
         "get": _get("get_statement", "A partner's statement for a closed period (its members, coordinator, "
-                    "accountant, steering)", "Statement", 403, 404),
+                    "accountant, steering); its entries a page at a time", "Statement", 400, 403, 404,
+                    params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                             "default": DEFAULT_LIMIT}, "Entries a page."),
+                            _query("cursor", STRING, "next_cursor of the previous page.")]),
     },
     "/alliances/{alliance_id}/periods/{period_id}/signoffs": {
         "parameters": [_param("AllianceId"), _param("PeriodId")],
@@ -931,8 +938,10 @@ SCHEMAS.update({
         "count": {"type": "integer", "minimum": 0, "description": "Links in the chain."},
         "fingerprint": _FINGERPRINT,
         "head": nullable(ref("ChainLink")),
-        "problems": {"type": "array", "items": ref("ChainProblem"),
-                     "description": "In chain order, then records with no link; the first is the first break."},
+        "problems": {"type": "array", "items": ref("ChainProblem"), "maxItems": PROBLEMS_SHOWN,
+                     "description": f"In chain order, then records with no link; the first is the first break. "
+                                    f"At most the first {PROBLEMS_SHOWN}."},
+        "problem_count": {"type": "integer", "minimum": 0, "description": "Every problem found, listed or not."},
         "head_check": nullable(ref("HeadCheck")),
     }),
 })

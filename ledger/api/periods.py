@@ -9,7 +9,7 @@ from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
 from ledger.api.entries import entry_context, today
-from ledger.api.inputs import json_body
+from ledger.api.inputs import encode_cursor, json_body, page_position
 from ledger.domain.errors import NotAllowed, NotFound
 from ledger.domain.money import to_decimal_string
 from ledger.extensions import get_session
@@ -83,15 +83,18 @@ def get_statement(alliance_id: int, period_id: int, partner_id: int):
         raise NotFound("There is no partner with that id in this alliance.")
     if not may_view_statement(membership, partner):
         raise NotAllowed(f"Only {partner.name}'s members and the alliance's officers see its statement.")
-    st = statement(session, alliance, period, partner)
-    ctx = entry_context(alliance, st.reversed_by)
+    before, limit = page_position()
+    st = statement(session, alliance, period, partner, before=before, limit=limit)
+    ctx = entry_context(alliance, st.entries.reversed_by)
     figures = st.figures
     return jsonify({
         "period_id": period.id, "start_date": period.start_date.isoformat(), "end_date": period.end_date.isoformat(),
         "partner_id": partner.id, "partner": partner.name, "currency": alliance.currency,
         **{name: to_decimal_string(getattr(figures, name), alliance.currency) for name in serializers.FIGURES},
         "status": st.status,
-        "entries": [serializers.entry(e, ctx) for e in st.entries],
+        "entries": [serializers.entry(e, ctx) for e in st.entries.entries],
+        "entry_count": st.entries.count,
+        "next_cursor": encode_cursor(st.entries.next_cursor),
         "signoffs": [_signoff(s) for s in st.history],
     })
 

@@ -203,12 +203,24 @@ class Problem:
         return describe(self.record_type, self.record_id)
 
 
+#: How many problems the Verify page and the chain API list (``flask ledger verify`` prints them all).
+PROBLEMS_SHOWN = 100
+
+
 @dataclass(frozen=True)
 class Verdict:
     alliance_id: int
     count: int
     head: Link | None
     problems: list[Problem] = field(default_factory=list)
+
+    def shown_problems(self, limit: int = PROBLEMS_SHOWN) -> list[Problem]:
+        """The first ``limit`` problems, the first break first: what a page or an answer lists.
+
+        A chain rewritten wholesale (or records added in bulk behind the app's back) has a problem per
+        record; listed whole, a million of them made a 170 MB page. The count is always the full one.
+        """
+        return self.problems[:limit]
 
     @property
     def intact(self) -> bool:

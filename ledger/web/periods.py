@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.widgets import DateInput
@@ -13,9 +13,10 @@ from ledger.extensions import get_session
 from ledger.models import Alliance, Membership, Partner
 from ledger.queries import row_in
 from ledger.services.periods import can_close, close_period, closed_through, sign_off, suggested_end
-from ledger.statements import may_view_statement, period_in, signoff_grid, statement
+from ledger.statements import may_view_statement, period_in, signoff_grid, statement, statement_filter
 from ledger.web.access import membership_or_404
 from ledger.web.common import me, put_errors, today
+from ledger.web.filters import format_cursor, parse_cursor
 
 bp = Blueprint("periods", __name__)
 
@@ -82,12 +83,24 @@ def _statement_or_404(membership: Membership, period_id: int, partner_id: int):
 
 def _render_statement(membership: Membership, period_id: int, partner_id: int, form: SignOffForm | None = None,
                       status: int = 200):
+    """The statement with the page of entries the ``before`` cursor asks for (a broken cursor: a 400 saying so)."""
     period, partner = _statement_or_404(membership, period_id, partner_id)
     may_sign = membership.role is MemberRole.PARTNER_MEMBER and membership.partner_id == partner.id
+    errors: dict[str, str] = {}
+    before = parse_cursor(request.args.get("before"), errors)
+    st = statement(get_session(), membership.alliance, period, partner, before=before,
+                   limit=int(current_app.config.get("PAGE_SIZE", 50)))
+    here = {"alliance_id": membership.alliance_id, "period_id": period.id, "partner_id": partner.id}
+    filtered = statement_filter(period, partner)
     return render_template(
         "alliance/statement.html", membership=membership, alliance=membership.alliance, section="periods",
-        st=statement(get_session(), membership.alliance, period, partner), form=form or SignOffForm(formdata=None),
-        may_sign=may_sign), status
+        st=st, form=form or SignOffForm(formdata=None), may_sign=may_sign, cursor_error=errors.get("before"),
+        newest_url=url_for("periods.show_statement", **here) if before or errors else None,
+        older_url=(url_for("periods.show_statement", **here, before=format_cursor(st.entries.next_cursor))
+                   if st.entries.next_cursor and not errors else None),
+        ledger_url=url_for("ledger.index", alliance_id=membership.alliance_id, partner=partner.id,
+                           **{"from": filtered.date_from.isoformat(), "to": filtered.date_to.isoformat()}),
+    ), 400 if errors and status == 200 else status
 
 
 @bp.route("/a/<id:alliance_id>/periods/<id:period_id>/statements/<id:partner_id>")

@@ -65,3 +65,29 @@ def test_close_list_statement_and_sign(api, case, session):
     assert statuses == {"Alpha": "signed", "Beta": "pending", "Gamma": "pending", "Omega": "pending"}
     assert api.get(f"/alliances/{a}/periods/{period['id']}", "alpha").status_code == 200
     assert api.get(f"/alliances/{a}/periods/999", "alpha").status_code == 404
+
+
+def test_a_statements_entries_come_a_page_at_a_time(api, case, session):
+    """limit and cursor walk a statement's entries newest first, as GET .../entries does, each exactly once."""
+    a = case.alliance.id
+    ids = [record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount=f"{n}",
+                  date=f"2020-04-{n:02d}").id for n in range(1, 6)]
+    record(session, case, "beta", partner="Beta", kind="cost", category="production", amount="8", date="2020-04-06")
+    session.commit()
+    period = api.post(f"/alliances/{a}/periods", "accountant", json={"end_date": "2020-04-30"}).get_json()
+    url = f"/alliances/{a}/periods/{period['id']}/statements/{case.pid('Alpha')}"
+    seen, cursor = [], None
+    while True:
+        page = api.get(url, "alpha", query={"limit": 2, **({"cursor": cursor} if cursor else {})}).get_json()
+        assert page["entry_count"] == 5
+        assert page["borne"] == "15.00"  # the figures are the whole period's on every page
+        seen += [e["id"] for e in page["entries"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids[::-1]
+    assert [e["id"] for e in api.get(url, "alpha").get_json()["entries"]] == ids[::-1]  # default limit: all 5
+    for query in ({"limit": "0"}, {"limit": "x"}, {"cursor": "%%%"}):
+        response = api.get(url, "alpha", query=query)
+        assert response.status_code == 400, query
+        assert set(query) == set(error_fields(response)), query

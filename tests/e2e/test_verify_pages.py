@@ -13,7 +13,8 @@ from lxml import html
 from openpyxl import load_workbook
 
 from ledger.chain import head_of
-from ledger.domain.chain import fingerprint
+from ledger.domain.chain import PROBLEMS_SHOWN, fingerprint
+from tests.builders import record
 from tests.e2e.api_support import Api, error_fields, make_tokens
 from tests.integration.test_chain import booked, sql  # noqa: F401 - the booked case, as a fixture
 
@@ -123,6 +124,25 @@ def test_the_api_reports_the_chain_as_documented(api, session, case, booked, dat
     assert broken["problems"] == [{"kind": "changed", "record_type": "entry", "record_id": booked["sales"],
                                    "position": 6, "message": broken["problems"][0]["message"]}]
     assert api.get(url, who="outsider").status_code == 404
+
+
+def test_a_chain_rewritten_wholesale_lists_its_first_problems_and_counts_them_all(client, auth, api, session, case,
+                                                                                 database_url):
+    """One problem per record, for every record: the page and the API list the first hundred, not a
+    million (a 170 MB page), and say how many there are in all."""
+    for n in range(PROBLEMS_SHOWN + 5):
+        record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount=f"{n + 1}")
+    session.commit()
+    sql(database_url, "UPDATE entries SET description = 'rewritten' WHERE alliance_id = :a", a=case.alliance.id)
+    auth.login("accountant")
+    response, doc = page(client, case)
+    assert response.status_code == 200
+    assert doc.get_element_by_id("verdict").get("data-intact") == "false"
+    assert len(doc.xpath('//table[@aria-label="Problems found"]/tbody/tr')) == PROBLEMS_SHOWN
+    assert "And 5 more problems (105 in all)" in " ".join(doc.get_element_by_id("problems-more").text_content().split())
+    body = api.get(f"/alliances/{case.alliance.id}/chain", who="accountant").get_json()
+    assert (len(body["problems"]), body["problem_count"]) == (PROBLEMS_SHOWN, PROBLEMS_SHOWN + 5)
+    assert {p["kind"] for p in body["problems"]} == {"changed"}
 
 
 def test_every_export_names_the_chain_head(client, auth, session, case, booked):  # noqa: F811

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import pytest
@@ -102,3 +104,42 @@ def test_statement_sign_dispute_and_dashboard_panel(client, auth, case, session)
     page = client.get(url).get_data(as_text=True)
     assert "signoff-form" not in page
     assert client.post(url, data={"status": "signed"}).status_code == 403
+
+
+def test_a_statement_lists_its_entries_a_page_at_a_time(app, client, auth, case, session):
+    """A quarter of a large alliance holds tens of thousands of a partner's entries: the statement pages them
+    as the ledger does (newest first, keyset cursor), counts all of them, and links to the filtered ledger."""
+    app.config["PAGE_SIZE"] = 3
+    listed = [record(session, case, "alpha", partner="Alpha", kind="cost", category="production",
+                     amount=f"{day}.00", date=f"2020-04-{day:02d}").id for day in range(1, 8)]
+    listed.append(record(session, case, "beta", partner="Beta", kind="settlement", counterparty="Alpha",
+                         amount="10", date="2020-04-08").id)
+    record(session, case, "beta", partner="Beta", kind="cost", category="production", amount="99",
+           date="2020-04-09")
+    record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
+           date="2020-05-02")
+    session.commit()
+    period = closed_april(session, case)
+    url = f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid('Alpha')}"
+    auth.login("alpha")
+    seen: list[int] = []
+    page = client.get(url).get_data(as_text=True)
+    assert "Entries (8)" in page  # seven costs of its own and Beta's payment; not Beta's cost, not May's
+    assert 'rel="first"' not in page
+    while True:
+        seen += [int(i) for i in re.findall(r'data-entry-id="(\d+)"', page)]
+        older = re.search(r'href="([^"]+)" rel="next">Older', page)
+        if older is None:
+            break
+        page = client.get(html.unescape(older[1])).get_data(as_text=True)
+        assert 'rel="first">« Newest' in page
+        assert "signoff-form" in page  # every page of the statement can still be answered
+    assert seen == listed[::-1]
+    link = html.unescape(re.search(r'href="([^"]+)" id="statement-ledger-link"', page)[1])
+    ledger = client.get(link).get_data(as_text=True)
+    assert "<strong>8</strong> entries match" in ledger
+
+    broken = client.get(url + "?before=garbage")
+    assert broken.status_code == 400
+    assert "page link is broken" in broken.get_data(as_text=True)
+    assert 'id="before-error"' in broken.get_data(as_text=True)

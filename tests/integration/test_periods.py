@@ -111,8 +111,9 @@ def test_a_statement_shows_the_balance_of_the_period_and_the_partners_entries(se
         sheet = balance_sheet(session, case.alliance, date(2020, 4, 1), date(2020, 4, 30))
         assert st.figures == sheet.row(case.pid(name))
     alpha = statement(session, case.alliance, period, case.partners["Alpha"])
-    assert [e.description for e in alpha.entries] == ["test entry", "test entry"]  # its cost, and Beta's payment
-    assert {e.kind.value for e in alpha.entries} == {"cost", "settlement"}
+    assert [e.description for e in alpha.entries.entries] == ["test entry", "test entry"]  # its cost, Beta's payment
+    assert alpha.entries.count == 2
+    assert {e.kind.value for e in alpha.entries.entries} == {"cost", "settlement"}
 
 
 def test_signing_disputing_and_re_signing(session, case):
