@@ -20,7 +20,18 @@ from datetime import datetime
 from sqlalchemy import BindParameter, ColumnElement, LargeBinary, Select, String, Text, cast, func, select
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from ledger.domain.chain import SELF_CONTAINED, Link, Verdict, parse_fingerprint, verify
+from ledger.domain.chain import (
+    RETIRES,
+    SELF_CONTAINED,
+    Link,
+    Problem,
+    Verdict,
+    check_links,
+    parse_fingerprint,
+    retirements,
+    unlinked,
+    verify,
+)
 from ledger.domain.errors import InvalidInput
 from ledger.models import (
     AgreementVersion,
@@ -243,16 +254,22 @@ def contents_of(db, alliance_id: int, record_type: str, record_ids: list[int]) -
     queries), so the links a bulk write appends (``ledger.services.chain.append_links``) hash byte-identical
     content and :func:`verify_alliance` agrees. LookupError if a record is not there.
     """
-    if record_type in SELF_CONTAINED:
-        return {record_id: {} for record_id in record_ids}
-    wanted = sorted(set(record_ids))
-    found: dict[int, dict] = {}
-    for batch in _batches(wanted):
-        for _, record_id, _, fields in LOADERS[record_type](db, alliance_id, batch):
-            found[record_id] = fields
+    found = found_contents(db, alliance_id, record_type, record_ids)
+    wanted = set(record_ids)
     if len(found) != len(wanted):
         missing = next(i for i in wanted if i not in found)
         raise LookupError(f"no {record_type} #{missing} in alliance {alliance_id} to chain")
+    return found
+
+
+def found_contents(db, alliance_id: int, record_type: str, record_ids: list[int]) -> dict[int, dict]:
+    """:func:`contents_of` for the records still there; the others are simply absent (deleted)."""
+    if record_type in SELF_CONTAINED:
+        return {record_id: {} for record_id in record_ids}
+    found: dict[int, dict] = {}
+    for batch in _batches(sorted(set(record_ids))):
+        for _, record_id, _, fields in LOADERS[record_type](db, alliance_id, batch):
+            found[record_id] = fields
     return found
 
 
@@ -265,11 +282,19 @@ def _link(row) -> Link:
     return Link(row.position, row.record_type, row.record_id, row.hash, row.previous_hash)
 
 
+_LINK_COLUMNS = select(ChainLink.position, ChainLink.record_type, ChainLink.record_id, ChainLink.hash,
+                       ChainLink.previous_hash)
+
+
 def links_of(db, alliance_id: int) -> list[Link]:
-    rows = db.execute(select(ChainLink.position, ChainLink.record_type, ChainLink.record_id, ChainLink.hash,
-                             ChainLink.previous_hash)
-                      .where(ChainLink.alliance_id == alliance_id).order_by(ChainLink.position, ChainLink.id))
+    rows = db.execute(_LINK_COLUMNS.where(ChainLink.alliance_id == alliance_id)
+                      .order_by(ChainLink.position, ChainLink.id))
     return [_link(r) for r in rows]
+
+
+def _links_where(db, alliance_id: int, condition: ColumnElement[bool]) -> list[Link]:
+    return [_link(r) for r in db.execute(_LINK_COLUMNS.where(ChainLink.alliance_id == alliance_id, condition)
+                                         .order_by(ChainLink.position))]
 
 
 def newest_link(alliance_id: int | BindParameter[int]) -> Select[tuple[int, str]]:
@@ -300,6 +325,10 @@ def link_hash_sql(previous_hash: ColumnElement[str], position: ColumnElement[int
     return func.encode(func.sha256(content, type_=LargeBinary), "hex", type_=String)
 
 
+def link_count(db, alliance_id: int) -> int:
+    return db.scalar(select(func.count()).select_from(ChainLink).where(ChainLink.alliance_id == alliance_id))
+
+
 def head_of(db, alliance_id: int) -> Link | None:
     """The newest link (what an export's fingerprint names)."""
     row = db.execute(select(ChainLink.position, ChainLink.record_type, ChainLink.record_id, ChainLink.hash,
@@ -313,6 +342,77 @@ def verify_alliance(db, alliance_id: int) -> Verdict:
     """Recompute the alliance's whole chain from its records as they are now."""
     contents = {(t, i): fields for t, i, _, fields in records(db, alliance_id)}
     return verify(alliance_id, links_of(db, alliance_id), contents)
+
+
+#: Links one request of a segmented check reads (``verify_segment``): about a second's work on the project's
+#: machine, so no request of the Verify page runs for long, however long the chain.
+SEGMENT = 20_000
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The check of the links from ``start`` through ``end``, of a chain of ``count`` links."""
+
+    start: int
+    end: int
+    count: int
+    problems: list[Problem]
+    #: Where the next segment starts; None: this was the last (then :func:`unlinked_problems` completes the check).
+    next_start: int | None
+
+
+def verify_segment(db, alliance_id: int, start: int, limit: int = SEGMENT) -> Segment:
+    """Check the links at positions ``start`` to ``start + limit - 1`` against their records as they are now.
+
+    The chain's ``verify_alliance`` in pieces that each take a bounded time: walked from 1 to the end, the
+    segments, then :func:`unlinked_problems`, report exactly its problems (tests/integration/test_chain.py
+    walks every tampering case both ways). Each picks up from the stored hash of the newest link before it,
+    which an earlier segment checked.
+    """
+    count = link_count(db, alliance_id)
+    links = [_link(r) for r in db.execute(
+        _LINK_COLUMNS.where(ChainLink.alliance_id == alliance_id, ChainLink.position >= start,
+                            ChainLink.position < start + limit).order_by(ChainLink.position))]
+    # Pick up where the links before left off: the newest one before ``start`` (the one just before, unless
+    # links were deleted), as one walk through the whole chain would.
+    before = db.execute(select(ChainLink.position, ChainLink.hash).where(
+        ChainLink.alliance_id == alliance_id, ChainLink.position < start).order_by(ChainLink.position.desc())
+        .limit(1)).first() if links and start > 1 else None
+    retired = _retired(db, alliance_id)
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for link in links:
+        wanted[link.record_type].append(link.record_id)
+    contents = {(record_type, record_id): fields for record_type, ids in wanted.items()
+                for record_id, fields in found_contents(db, alliance_id, record_type, ids).items()}
+    problems, _ = check_links(alliance_id, links, contents, retired, position=before.position + 1 if before else 1,
+                              previous=before.hash if before else None)
+    more = db.scalar(select(ChainLink.position).where(ChainLink.alliance_id == alliance_id,
+                                                      ChainLink.position >= start + limit).limit(1))
+    end = links[-1].position if links else start - 1
+    return Segment(start, end, count, problems, None if more is None else start + limit)
+
+
+def _retired(db, alliance_id: int) -> dict[tuple[str, int], int]:
+    return retirements(_links_where(db, alliance_id, ChainLink.record_type.in_(tuple(RETIRES))))
+
+
+def unlinked_problems(db, alliance_id: int) -> list[Problem]:
+    """The last step of a segmented check: records that no link vouches for (inserted behind the app's back).
+
+    Entries by one anti-join in SQL (reading every entry id once: the one step whose time grows with the
+    ledger, an index probe per entry), the few other records compared in Python.
+    """
+    retired = _retired(db, alliance_id)
+    has_link = (select(ChainLink.id).where(ChainLink.alliance_id == alliance_id, ChainLink.record_type == "entry",
+                                           ChainLink.record_id == Entry.id).exists())
+    found = [("entry", entry_id) for entry_id in db.scalars(
+        select(Entry.id).where(Entry.alliance_id == alliance_id, ~has_link).order_by(Entry.id))]
+    others = {(record_type, record_id) for loader_type, loader in LOADERS.items() if loader_type != "entry"
+              for record_type, record_id, _, _ in loader(db, alliance_id, None)}
+    vouched = {(link.record_type, link.record_id)
+               for link in _links_where(db, alliance_id, ChainLink.record_type != "entry")
+               if link.position >= retired.get((link.record_type, link.record_id), 0)}
+    return unlinked(found + sorted(others - vouched))
 
 
 def find_fingerprint(db, alliance_id: int, fingerprint: str) -> Link | None:
@@ -346,9 +446,12 @@ class HeadCheck:
     added_since: int
 
 
-def check_head(db, alliance_id: int, text: object, verdict: Verdict, field: str = "head") -> HeadCheck:
-    """Is the head an earlier export printed still a link of this alliance's chain? (InvalidInput if malformed.)"""
+def check_head(db, alliance_id: int, text: object, count: int, field: str = "head") -> HeadCheck:
+    """Is the head an earlier export printed still a link of this alliance's chain (of ``count`` links)?
+
+    InvalidInput if it is malformed. Whether the chain itself verifies is a separate question.
+    """
     position, prefix = parse_fingerprint(text, field)
     shown = f"{position}-{prefix}" if position else "0-genesis"
     found = position == 0 or find_fingerprint(db, alliance_id, shown) is not None
-    return HeadCheck(shown, found, position, max(verdict.count - position, 0) if found else 0)
+    return HeadCheck(shown, found, position, max(count - position, 0) if found else 0)

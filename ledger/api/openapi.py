@@ -13,6 +13,7 @@ import copy
 
 from ledger.api.blueprint import MAX_ID, PREFIX
 from ledger.api.inputs import DEFAULT_LIMIT, MAX_LIMIT
+from ledger.chain import SEGMENT
 from ledger.domain.agreements import MAX_WEIGHT
 from ledger.domain.chain import PROBLEMS_SHOWN
 from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide, QuorumRule
@@ -944,8 +945,38 @@ SCHEMAS.update({
         "problem_count": {"type": "integer", "minimum": 0, "description": "Every problem found, listed or not."},
         "head_check": nullable(ref("HeadCheck")),
     }),
+    "ChainSegment": obj({
+        "start": {"type": "integer", "minimum": 1, "description": "The first position asked for."},
+        "end": {"type": "integer", "minimum": 0, "description": "The last position checked (start - 1: none)."},
+        "count": {"type": "integer", "minimum": 0, "description": "Links in the whole chain."},
+        "next_start": nullable({"type": "integer", "minimum": 1, "description": "Pass as from for the next "
+                                "segment; null: this was the last, GET .../chain/unlinked completes the check."}),
+        "problems": {"type": "array", "items": ref("ChainProblem"), "maxItems": PROBLEMS_SHOWN,
+                     "description": f"In chain order, at most the first {PROBLEMS_SHOWN} (a smaller limit lists "
+                                    f"more of them)."},
+        "problem_count": {"type": "integer", "minimum": 0, "description": "Every problem found in the segment."},
+    }),
+    "ChainUnlinked": obj({
+        "problems": {"type": "array", "items": ref("ChainProblem"), "maxItems": PROBLEMS_SHOWN,
+                     "description": f"Records no link vouches for, by type and id; at most the first "
+                                    f"{PROBLEMS_SHOWN}."},
+        "problem_count": {"type": "integer", "minimum": 0, "description": "Every one of them."},
+    }),
 })
 PATHS.update({
+    "/alliances/{alliance_id}/chain/segment": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_chain_segment", "Verify the chain a segment at a time (a long chain): the links from "
+                    "position from on, against their records as they are now", "ChainSegment", 400, 404,
+                    params=[_query("from", {"type": "integer", "minimum": 1, "default": 1}, "First position."),
+                            _query("limit", {"type": "integer", "minimum": 1, "maximum": SEGMENT,
+                                             "default": SEGMENT}, "Links to check.")]),
+    },
+    "/alliances/{alliance_id}/chain/unlinked": {
+        "parameters": [_param("AllianceId")],
+        "get": _get("get_chain_unlinked", "The last step of a segmented check: records no link vouches for "
+                    "(added behind the app's back)", "ChainUnlinked", 404),
+    },
     "/alliances/{alliance_id}/chain": {
         "parameters": [_param("AllianceId")],
         "get": _get("get_chain", "Verify the alliance's hash chain (tamper evidence): intact, or every record that "

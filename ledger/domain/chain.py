@@ -198,6 +198,11 @@ class Problem:
     position: int | None
     message: str
 
+    def as_dict(self) -> dict[str, object]:
+        """As the chain API and the Verify page's script read it."""
+        return {"kind": self.kind, "record_type": self.record_type, "record_id": self.record_id,
+                "position": self.position, "message": self.message}
+
     @property
     def record(self) -> str:
         return describe(self.record_type, self.record_id)
@@ -243,22 +248,31 @@ class Verdict:
                 + (f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""))
 
 
-def verify(alliance_id: int, links: Sequence[Link],
-           contents: Mapping[tuple[str, int], Mapping[str, object]]) -> Verdict:
-    """Check ``links`` (in position order) against ``contents``, every record of the alliance as it is now.
+def retirements(links: Iterable[Link]) -> dict[tuple[str, int], int]:
+    """For each record a removal retired, the removal's position: its links before that need no content.
 
-    ``contents`` maps (record type, id) to the record's fields; a record absent from it has been deleted.
-    Self-contained links (a checkpoint's removal) need no content, and the records they retire may be gone.
-    Every problem is reported, in position order, then unlinked records by type and id.
+    Only the removal links matter, so a caller checking one segment passes the chain's removal links alone.
     """
-    problems: list[Problem] = []
-    # A removal retires the record's links before it; SQLite may hand the id to a new record afterwards.
     retired_until: dict[tuple[str, int], int] = {}
     for link in links:
         for record_type in RETIRES.get(link.record_type, ()):
             retired_until[(record_type, link.record_id)] = link.position
-    expected_previous = genesis(alliance_id)
-    expected_position = 1
+    return retired_until
+
+
+def check_links(alliance_id: int, links: Sequence[Link], contents: Mapping[tuple[str, int], Mapping[str, object]],
+                retired_until: Mapping[tuple[str, int], int], *, position: int = 1,
+                previous: str | None = None) -> tuple[list[Problem], set[tuple[str, int]]]:
+    """Check consecutive ``links`` starting at ``position`` after the hash ``previous`` (None: genesis).
+
+    Returns the problems, in position order, and the records the links vouch for (retired ones left out),
+    from which :func:`unlinked` finds records with no link. The whole chain is one call from position 1;
+    a long one can be checked as consecutive segments, each starting from the stored hash of the link
+    before it, which the previous segment checked: together they find exactly what one call finds.
+    """
+    problems: list[Problem] = []
+    expected_previous = genesis(alliance_id) if previous is None else previous
+    expected_position = position
     seen: set[tuple[str, int]] = set()
     for link in links:
         key = (link.record_type, link.record_id)
@@ -284,7 +298,23 @@ def verify(alliance_id: int, links: Sequence[Link],
         if recomputed != link.hash:
             problems.append(Problem("changed", *key, link.position,
                                     f"{name} does not match its hash: it was changed after it was recorded"))
-    for key in sorted(set(contents) - seen):
-        problems.append(Problem("unlinked", *key, None,
-                                f"{describe(*key)} is not in the chain: it was added behind the app's back"))
+    return problems, seen
+
+
+def unlinked(keys: Iterable[tuple[str, int]]) -> list[Problem]:
+    """Records no link vouches for, by type and id."""
+    return [Problem("unlinked", *key, None, f"{describe(*key)} is not in the chain: it was added behind the app's "
+                                            "back") for key in sorted(keys)]
+
+
+def verify(alliance_id: int, links: Sequence[Link],
+           contents: Mapping[tuple[str, int], Mapping[str, object]]) -> Verdict:
+    """Check ``links`` (in position order) against ``contents``, every record of the alliance as it is now.
+
+    ``contents`` maps (record type, id) to the record's fields; a record absent from it has been deleted.
+    Self-contained links (a checkpoint's removal) need no content, and the records they retire may be gone.
+    Every problem is reported, in position order, then unlinked records by type and id.
+    """
+    problems, seen = check_links(alliance_id, links, contents, retirements(links))
+    problems += unlinked(set(contents) - seen)
     return Verdict(alliance_id, len(links), links[-1] if links else None, problems)

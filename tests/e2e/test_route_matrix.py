@@ -92,6 +92,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", f"{A}/settle-up"):                                 codes(302, 404, 403, 403, 403, 409),
     ("GET", f"{A}/export"):                                     WEB_MEMBERS,
     ("GET", f"{A}/verify"):                                     WEB_MEMBERS,  # tamper evidence: the hash chain
+    ("GET", f"{A}/verify/segment"):                             WEB_MEMBERS,  # a long chain, a segment a request
+    ("GET", f"{A}/verify/rest"):                                WEB_MEMBERS,
     ("GET", f"{A}/import"):                                     WEB_RECORDERS_FORM,
     ("POST", f"{A}/import"):                                    codes(302, 404, 422, 403, 403, 422),  # no file
     ("GET", f"{A}/import/<sha>"):                               WEB_RECORDERS_FORM,
@@ -166,6 +168,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", f"{API}/settle-up"):                               codes(401, 404, 403, 403, 403, 409),  # stale
     ("GET", f"{API}/export"):                                   API_MEMBERS,
     ("GET", f"{API}/chain"):                                    API_MEMBERS,
+    ("GET", f"{API}/chain/segment"):                            API_MEMBERS,
+    ("GET", f"{API}/chain/unlinked"):                           API_MEMBERS,
     ("GET", f"{API}/periods"):                                  API_MEMBERS,
     ("POST", f"{API}/periods"):                                 codes(401, 404, 403, 422, 403, 422),  # acct closes
     ("GET", f"{API}/periods/<id:period_id>"):                   API_MEMBERS,

@@ -160,3 +160,64 @@ def test_every_export_names_the_chain_head(client, auth, session, case, booked):
     assert csv.status_code == 200
     assert re.search(rf"_chain-{re.escape(head)}\.csv", csv.headers["Content-Disposition"])
     assert csv.headers["X-Chain-Head"] == head
+
+
+def walked_api(api, case, limit: int) -> list[dict]:
+    url = f"/alliances/{case.alliance.id}/chain"
+    problems, start = [], 1
+    while start is not None:
+        segment = api.get(f"{url}/segment", who="alpha", query={"from": start, "limit": limit}).get_json()
+        assert segment["start"] == start
+        problems += segment["problems"]
+        start = segment["next_start"]
+    return problems + api.get(f"{url}/unlinked", who="alpha").get_json()["problems"]
+
+
+def test_a_long_chain_is_checked_a_segment_a_request_through_the_api(api, session, case, booked,  # noqa: F811
+                                                                      database_url):
+    """What GET .../chain finds in one request, the segments and the unlinked step find between them."""
+    for limit in (1, 3, 20_000):
+        assert walked_api(api, case, limit) == []
+    sql(database_url, "UPDATE entries SET amount = amount + 1 WHERE id = :id", id=booked["waste"])
+    sql(database_url, "DELETE FROM chain_links WHERE alliance_id = :a AND record_id = :id AND record_type = 'entry'",
+        a=case.alliance.id, id=booked["sales"])
+    whole = api.get(f"/alliances/{case.alliance.id}/chain", who="alpha").get_json()
+    assert [p["kind"] for p in whole["problems"]] == ["changed", "broken", "unlinked"]
+    for limit in (1, 2, 3, 20_000):
+        assert walked_api(api, case, limit) == whole["problems"], limit
+    for query in ({"from": "0"}, {"from": "x"}, {"limit": "20001"}, {"limit": "-1"}):
+        bad = api.get(f"/alliances/{case.alliance.id}/chain/segment", who="alpha", query=query)
+        assert bad.status_code == 400, query
+        assert set(error_fields(bad)) == set(query), query
+
+
+def test_the_page_of_a_long_chain_walks_it_from_the_browser(app, client, auth, session, case, booked,  # noqa: F811
+                                                            database_url):
+    """Longer than a segment: the page comes back at once with the walk to do (verify.js), and the JSON it
+    walks finds what the whole check finds; without JavaScript, all=1 asks for the whole check at once."""
+    app.config["VERIFY_SEGMENT"] = 3
+    auth.login("alpha")
+    response, doc = page(client, case)
+    assert response.status_code == 200
+    assert doc.get_element_by_id("verdict").get("data-intact") == "pending"
+    walk = doc.get_element_by_id("verify-walk")
+    assert walk.get("data-count") == "7"
+    assert doc.get_element_by_id("totals-check").get("data-agree") == "pending"
+    assert doc.get_element_by_id("chain-head").text == head_now(session, case)
+    assert doc.xpath('//script[contains(@src, "verify.js")]')
+    assert doc.xpath('//noscript//a[contains(@href, "all=1")]')
+
+    sql(database_url, "UPDATE entries SET description = 'edited' WHERE id = :id", id=booked["ads"])
+    kinds, start, checked = [], 1, []
+    while start is not None:
+        segment = client.get(f"{walk.get('data-segment-url')}?from={start}").get_json()
+        kinds += [(p["kind"], p["record_id"], p["record"]) for p in segment["problems"]]
+        checked.append((segment["start"], segment["end"]))
+        start = segment["next"]
+    assert checked == [(1, 3), (4, 6), (7, 7)]
+    rest = client.get(walk.get("data-rest-url")).get_json()
+    assert rest == {"problems": [], "problem_count": 0, "totals_off": []}
+    assert kinds == [("changed", booked["ads"], f"entry #{booked['ads']}")]
+    _, whole = page(client, case, "?all=1")
+    assert whole.get_element_by_id("verdict").get("data-intact") == "false"
+    assert client.get(f"{walk.get('data-segment-url')}?from=zero").status_code == 400

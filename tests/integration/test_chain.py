@@ -13,7 +13,15 @@ import pytest
 from alembic import command
 from sqlalchemy import event, func, select, text
 
-from ledger.chain import entry_fields, find_fingerprint, head_of, links_of, verify_alliance
+from ledger.chain import (
+    entry_fields,
+    find_fingerprint,
+    head_of,
+    links_of,
+    unlinked_problems,
+    verify_alliance,
+    verify_segment,
+)
 from ledger.db import make_engine
 from ledger.demo import find_demo, load_demo
 from ledger.domain.chain import genesis, make_link
@@ -39,8 +47,23 @@ def sql(database_url: str, *statements: str, **params) -> None:
 
 
 def verdict(session, case: Case):
+    """The whole chain's verdict, checked against walking it in segments of several sizes (the Verify page's
+    way with a long chain): every tampering case below is found the same both ways."""
     session.expire_all()
-    return verify_alliance(session, case.alliance.id)
+    whole = verify_alliance(session, case.alliance.id)
+    for size in (1, 2, 3, 1000):
+        assert walked(session, case.alliance.id, size) == whole.problems, size
+    return whole
+
+
+def walked(session, alliance_id: int, size: int) -> list:
+    problems, start = [], 1
+    while start is not None:
+        segment = verify_segment(session, alliance_id, start, size)
+        assert segment.start == start
+        problems += segment.problems
+        start = segment.next_start
+    return problems + unlinked_problems(session, alliance_id)
 
 
 @pytest.fixture
