@@ -21,7 +21,7 @@ batches of :data:`BATCH` (never COPY, never with triggers off), so whatever
 the schema maintains on insert (summary tables by trigger) is maintained.
 
 A built database is kept and reused while its parameters, this generator
-(:data:`GENERATOR_VERSION`) and the migrations' head are unchanged; a marker
+(:data:`GENERATOR_VERSIONS`) and the migrations' head are unchanged; a marker
 table ``bench_dataset`` in it records them. ``--rebuild`` forces a new build.
 SQLite databases are files in ``--data-dir`` (default ``$LEDGER_BENCH_DIR`` or
 ``~/.cache/ledger-bench``); on PostgreSQL each data set is a schema of the
@@ -67,10 +67,13 @@ from ledger.demo import COORDINATOR_EMAIL, DEMO_PASSWORD, find_demo, load_demo
 from ledger.domain.vocabulary import EntryKind, MemberRole, PoolSide
 from ledger.migrate import alembic_config, upgrade
 from ledger.models import AgreementVersion, Alliance, Category, Entry, Membership, Partner, Pool, User
-from ledger.services import agreements, alliances, users
+from ledger.services import agreements, alliances, chain, users
 
-#: Bump when the rows this module generates change, so kept databases are rebuilt.
-GENERATOR_VERSION = 2
+#: Bump when the rows this module generates change, so kept databases are rebuilt; one per kind of data set,
+#: so a change to one kind does not throw away the other's (the many-alliance build takes half an hour).
+#: "one" 3: its bulk rows are hash-chained.
+GENERATOR_VERSIONS = {"one": 3, "many": 2}
+CHAIN_BATCH = 50_000
 BATCH = 10_000
 DEFAULT_SEED = 100_000
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -244,7 +247,7 @@ def _obtain(kind: str, engine: str, alliances: int, per_alliance: int, *, seed: 
     key = dataset_key(kind, alliances, per_alliance, seed)
     url = location(engine, key, data_dir, pg_base)
     params = {"kind": kind, "alliances": alliances, "per_alliance": per_alliance, "seed": seed,
-              "generator": GENERATOR_VERSION, "head": migrations_head()}
+              "generator": GENERATOR_VERSIONS[kind], "head": migrations_head()}
     found = None if rebuild else _marker(url)
     if found is not None and {k: found.get(k) for k in params} == params:
         books = Books(**found["books"])
@@ -361,9 +364,30 @@ def _build_one(session: Session, _alliances: int, entries: int, seed: int) -> di
     session.commit()
     steps["services (demo alliance)"] = time.perf_counter() - started
     existing = session.scalar(select(func.count()).select_from(Entry))
+    first_bulk = (session.scalar(select(func.max(Entry.id))) or 0) + 1
     shape = Shape.of(session, alliance, _membership(session, alliance.id, COORDINATOR_EMAIL).user_id)
     steps.update(bulk_insert(session, [shape], max(0, entries - existing), seed))
+    started = time.perf_counter()
+    if chain_bulk(session, alliance, first_bulk):
+        steps["hash chain of the bulk rows"] = time.perf_counter() - started
     return steps
+
+
+def chain_bulk(session: Session, alliance: Alliance, first_id: int) -> int:
+    """Chain the bulk rows from ``first_id`` on in id order, as the app chains an import; return how many.
+
+    So the Verify page and the chain API are measured on a chain as long as the ledger, as in a real
+    alliance. Only the one-alliance data sets are chained: the many-alliance benchmark reads no chain.
+    """
+    ids = list(session.scalars(select(Entry.id).where(Entry.alliance_id == alliance.id, Entry.id >= first_id)
+                               .order_by(Entry.id)))
+    for start in range(0, len(ids), CHAIN_BATCH):
+        chain.append_links(session, alliance, "entry", ids[start:start + CHAIN_BATCH])
+        session.commit()
+    if ids and session.connection().dialect.name == "postgresql":
+        session.execute(text("ANALYZE chain_links"))
+        session.commit()
+    return len(ids)
 
 
 def _build_many(session: Session, count: int, per_alliance: int, seed: int) -> dict[str, float]:

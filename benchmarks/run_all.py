@@ -107,7 +107,8 @@ SIZES = {
     "medium": Size(100_000, 100, 10_000, ["--seconds", "10"], 20_000, 20),
     "full": Size(1_000_000, 1_000, 10_000, [], 100_000, 30),
 }
-BENCHMARKS = ("dataset", "pages", "balance", "export", "many_alliances", "record_entry", "import_rows")
+BENCHMARKS = ("dataset", "pages", "every_page", "balance", "export", "many_alliances", "record_entry",
+              "import_rows")
 
 
 @dataclass
@@ -138,6 +139,7 @@ def plan(args: argparse.Namespace, size: Size) -> list[Step]:
     repeat = ["--repeat", str(size.repeat)]
     steps += [
         Step("pages", [*one, "--entries", str(size.entries), *repeat], engines, size.entries),
+        Step("every_page", [*one, "--entries", str(size.entries), "--repeat", "3"], engines, size.entries),
         Step("balance", [*one, "--entries", str(size.entries), *repeat], engines, size.entries),
         Step("export", [*one, "--entries", str(size.entries)], engines, size.entries),
     ]
@@ -155,7 +157,8 @@ def plan(args: argparse.Namespace, size: Size) -> list[Step]:
     if args.skip:
         steps = [s for s in steps if s.benchmark not in set(args.skip.split(","))]
     names = {s.benchmark for s in steps}
-    needed = {"--entries": bool(names & {"pages", "balance", "export"}), "--many": "many_alliances" in names}
+    needed = {"--entries": bool(names & {"pages", "every_page", "balance", "export"}),
+              "--many": "many_alliances" in names}
     return [s for s in steps if s.benchmark != "dataset" or needed["--many" if "--many" in s.argv else "--entries"]]
 
 
