@@ -17,7 +17,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, ColumnElement, LargeBinary, Select, String, Text, cast, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    LargeBinary,
+    Select,
+    String,
+    Text,
+    cast,
+    except_,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from ledger.domain.chain import (
@@ -399,14 +411,17 @@ def _retired(db, alliance_id: int) -> dict[tuple[str, int], int]:
 def unlinked_problems(db, alliance_id: int) -> list[Problem]:
     """The last step of a segmented check: records that no link vouches for (inserted behind the app's back).
 
-    Entries by one anti-join in SQL (reading every entry id once: the one step whose time grows with the
-    ledger, an index probe per entry), the few other records compared in Python.
+    Entries by one ``EXCEPT`` in SQL (reading every entry id and every entry link once: the one step whose
+    time grows with the ledger), the few other records compared in Python.
     """
     retired = _retired(db, alliance_id)
-    has_link = (select(ChainLink.id).where(ChainLink.alliance_id == alliance_id, ChainLink.record_type == "entry",
-                                           ChainLink.record_id == Entry.id).exists())
-    found = [("entry", entry_id) for entry_id in db.scalars(
-        select(Entry.id).where(Entry.alliance_id == alliance_id, ~has_link).order_by(Entry.id))]
+    # EXCEPT ... ORDER BY 1, not NOT EXISTS: SQLite probes the link index once per entry for the latter
+    # (7.7 s at a million entries), but merges two sorted id lists for the former (0.45 s).
+    ids = db.scalars(except_(select(Entry.id).where(Entry.alliance_id == alliance_id),
+                             select(ChainLink.record_id).where(ChainLink.alliance_id == alliance_id,
+                                                               ChainLink.record_type == "entry"))
+                     .order_by(literal_column("1")))
+    found = [("entry", entry_id) for entry_id in ids]
     others = {(record_type, record_id) for loader_type, loader in LOADERS.items() if loader_type != "entry"
               for record_type, record_id, _, _ in loader(db, alliance_id, None)}
     vouched = {(link.record_type, link.record_id)
