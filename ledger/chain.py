@@ -337,8 +337,13 @@ def link_hash_sql(previous_hash: ColumnElement[str], position: ColumnElement[int
     return func.encode(func.sha256(content, type_=LargeBinary), "hex", type_=String)
 
 
-def link_count(db, alliance_id: int) -> int:
-    return db.scalar(select(func.count()).select_from(ChainLink).where(ChainLink.alliance_id == alliance_id))
+def head_position(db, alliance_id: int) -> int:
+    """The newest link's position (0: no chain yet): the chain's length when it is intact.
+
+    One probe of the (alliance_id, position) index, where counting the links reads them all (70 ms at a
+    million on PostgreSQL).
+    """
+    return db.scalar(select(func.max(ChainLink.position)).where(ChainLink.alliance_id == alliance_id)) or 0
 
 
 def head_of(db, alliance_id: int) -> Link | None:
@@ -363,11 +368,11 @@ SEGMENT = 20_000
 
 @dataclass(frozen=True)
 class Segment:
-    """The check of the links from ``start`` through ``end``, of a chain of ``count`` links."""
+    """The check of the links from ``start`` through ``end``, of a chain whose newest link is at ``last``."""
 
     start: int
     end: int
-    count: int
+    last: int
     problems: list[Problem]
     #: Where the next segment starts; None: this was the last (then :func:`unlinked_problems` completes the check).
     next_start: int | None
@@ -381,7 +386,7 @@ def verify_segment(db, alliance_id: int, start: int, limit: int = SEGMENT) -> Se
     walks every tampering case both ways). Each picks up from the stored hash of the newest link before it,
     which an earlier segment checked.
     """
-    count = link_count(db, alliance_id)
+    last = head_position(db, alliance_id)
     links = [_link(r) for r in db.execute(
         _LINK_COLUMNS.where(ChainLink.alliance_id == alliance_id, ChainLink.position >= start,
                             ChainLink.position < start + limit).order_by(ChainLink.position))]
@@ -398,10 +403,8 @@ def verify_segment(db, alliance_id: int, start: int, limit: int = SEGMENT) -> Se
                 for record_id, fields in found_contents(db, alliance_id, record_type, ids).items()}
     problems, _ = check_links(alliance_id, links, contents, retired, position=before.position + 1 if before else 1,
                               previous=before.hash if before else None)
-    more = db.scalar(select(ChainLink.position).where(ChainLink.alliance_id == alliance_id,
-                                                      ChainLink.position >= start + limit).limit(1))
     end = links[-1].position if links else start - 1
-    return Segment(start, end, count, problems, None if more is None else start + limit)
+    return Segment(start, end, last, problems, start + limit if last >= start + limit else None)
 
 
 def _retired(db, alliance_id: int) -> dict[tuple[str, int], int]:
@@ -461,12 +464,12 @@ class HeadCheck:
     added_since: int
 
 
-def check_head(db, alliance_id: int, text: object, count: int, field: str = "head") -> HeadCheck:
-    """Is the head an earlier export printed still a link of this alliance's chain (of ``count`` links)?
+def check_head(db, alliance_id: int, text: object, last: int, field: str = "head") -> HeadCheck:
+    """Is the head an earlier export printed still a link of this alliance's chain (its newest at ``last``)?
 
     InvalidInput if it is malformed. Whether the chain itself verifies is a separate question.
     """
     position, prefix = parse_fingerprint(text, field)
     shown = f"{position}-{prefix}" if position else "0-genesis"
     found = position == 0 or find_fingerprint(db, alliance_id, shown) is not None
-    return HeadCheck(shown, found, position, max(count - position, 0) if found else 0)
+    return HeadCheck(shown, found, position, max(last - position, 0) if found else 0)

@@ -1,6 +1,6 @@
 """The hash chain through /api/v1: the verdict and head the Verify page shows, for scripts that keep exports.
 
-``GET .../chain`` checks the whole chain in one request: about a minute at a million records. A script that
+``GET .../chain`` checks the whole chain in one request: about 40 s at a million records. A script that
 checks a long chain walks it as the Verify page does: ``GET .../chain/segment?from=1`` and on, following
 ``next_start``, then ``GET .../chain/unlinked``; together they find exactly what the whole check finds.
 """
@@ -28,7 +28,7 @@ def get_chain(alliance_id: int):
     raw = (request.args.get("head") or "").strip()
     if raw:
         try:
-            found = check_head(session, alliance.id, raw, verdict.count)
+            found = check_head(session, alliance.id, raw, verdict.head.position if verdict.head else 0)
         except InvalidInput as exc:
             raise BadRequest("Some query parameters are not valid.", exc.errors) from None
         head_check = {"fingerprint": found.fingerprint, "found": found.found, "position": found.position,
@@ -68,7 +68,8 @@ def get_chain_segment(alliance_id: int):
     if errors:
         raise BadRequest("Some query parameters are not valid.", errors.errors)
     found = verify_segment(get_session(), alliance.id, start, limit)
-    return jsonify({"start": found.start, "end": found.end, "count": found.count, "next_start": found.next_start,
+    return jsonify({"start": found.start, "end": found.end, "last_position": found.last,
+                    "next_start": found.next_start,
                     **_problems(found.problems)})
 
 

@@ -948,7 +948,8 @@ SCHEMAS.update({
     "ChainSegment": obj({
         "start": {"type": "integer", "minimum": 1, "description": "The first position asked for."},
         "end": {"type": "integer", "minimum": 0, "description": "The last position checked (start - 1: none)."},
-        "count": {"type": "integer", "minimum": 0, "description": "Links in the whole chain."},
+        "last_position": {"type": "integer", "minimum": 0,
+                          "description": "The newest link's position: the chain's length, when it is intact."},
         "next_start": nullable({"type": "integer", "minimum": 1, "description": "Pass as from for the next "
                                 "segment; null: this was the last, GET .../chain/unlinked completes the check."}),
         "problems": {"type": "array", "items": ref("ChainProblem"), "maxItems": PROBLEMS_SHOWN,

@@ -95,7 +95,7 @@
     function segment(from) {
       return json(walk.dataset.segmentUrl + "?from=" + from).then(function (answer) {
         add(answer);
-        count = answer.count;  // records chained while the check runs are checked too
+        count = answer.last;  // records chained while the check runs are checked too
         bar.max = count;
         progress(Math.max(answer.end, 0));
         return answer.next === null ? json(walk.dataset.restUrl).then(finish) : segment(answer.next);

@@ -6,7 +6,7 @@ thing that could be tampered with. The running totals that balances are read fro
 entries too (``ledger.totals.mismatches``): an entry deleted behind the app's back leaves them behind.
 
 A chain of up to one segment (``VERIFY_SEGMENT`` links, default ``ledger.chain.SEGMENT``) is checked while
-the page is built. A longer one would keep a request busy for a minute at a million records, so the page
+the page is built. A longer one would keep a request busy for about 40 s at a million records, so the page
 comes back at once and ``static/verify.js`` walks the chain a segment a request (``/verify/segment``), then
 looks for records with no link and checks the totals (``/verify/rest``), showing how far it has got. The
 segments find exactly what one walk finds (``ledger.chain.verify_segment``). Without JavaScript, a link asks
@@ -18,7 +18,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from ledger import totals
-from ledger.chain import SEGMENT, check_head, head_of, link_count, unlinked_problems, verify_alliance, verify_segment
+from ledger.chain import SEGMENT, check_head, head_of, head_position, unlinked_problems, verify_alliance, verify_segment
 from ledger.db import MAX_ID
 from ledger.domain.chain import PROBLEMS_SHOWN, Problem, fingerprint
 from ledger.domain.errors import InvalidInput
@@ -37,7 +37,7 @@ def index(alliance_id: int):
     membership = membership_or_404(alliance_id)
     alliance = membership.alliance
     session = get_session()
-    count = link_count(session, alliance.id)
+    count = head_position(session, alliance.id)  # the chain's length, if it is intact
     at_once = count <= segment_size() or request.args.get("all") == "1"
     verdict = verify_alliance(session, alliance.id) if at_once else None
     totals_off = totals.mismatches(session, alliance.id) if at_once else None
@@ -70,7 +70,7 @@ def segment(alliance_id: int):
         return jsonify({"error": "bad_request", "message": "from is a chain position: a whole number from 1.",
                         "fields": {"from": "A chain position: a whole number from 1."}}), 400
     found = verify_segment(get_session(), alliance.id, int(raw), segment_size())
-    return jsonify({"start": found.start, "end": found.end, "count": found.count, "next": found.next_start,
+    return jsonify({"start": found.start, "end": found.end, "last": found.last, "next": found.next_start,
                     **_problems(found.problems)})
 
 
