@@ -5,12 +5,12 @@ did not write). The whole chain is recomputed on each check: a verdict cached an
 thing that could be tampered with. The running totals that balances are read from are compared with the
 entries too (``ledger.totals.mismatches``): an entry deleted behind the app's back leaves them behind.
 
-A chain of up to one segment (``VERIFY_SEGMENT`` links, default ``ledger.chain.SEGMENT``) is checked while
-the page is built. A longer one would keep a request busy for about 40 s at a million records, so the page
-comes back at once and ``static/verify.js`` walks the chain a segment a request (``/verify/segment``), then
-looks for records with no link and checks the totals (``/verify/rest``), showing how far it has got. The
-segments find exactly what one walk finds (``ledger.chain.verify_segment``). Without JavaScript, a link asks
-for the whole check in one request.
+A chain of up to :data:`CHECKED_WITH_THE_PAGE` links is checked while the page is built. A longer one
+would keep a request busy for about 40 s at a million records, so the page comes back at once and
+``static/verify.js`` walks the chain a segment (``VERIFY_SEGMENT`` links, default ``ledger.chain.SEGMENT``)
+a request (``/verify/segment``), then looks for records with no link and checks the totals
+(``/verify/rest``), showing how far it has got. The segments find exactly what one walk finds
+(``ledger.chain.verify_segment``). Without JavaScript, a link asks for the whole check in one request.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from ledger.web.access import membership_or_404
 
 bp = Blueprint("verify", __name__)
 
+#: Links checked in the request that builds the page (about 0.1 s); a longer chain is walked by the page.
+CHECKED_WITH_THE_PAGE = 2_000
+
 
 def segment_size() -> int:
     return int(current_app.config.get("VERIFY_SEGMENT", SEGMENT))
@@ -38,7 +41,7 @@ def index(alliance_id: int):
     alliance = membership.alliance
     session = get_session()
     count = head_position(session, alliance.id)  # the chain's length, if it is intact
-    at_once = count <= segment_size() or request.args.get("all") == "1"
+    at_once = count <= min(CHECKED_WITH_THE_PAGE, segment_size()) or request.args.get("all") == "1"
     verdict = verify_alliance(session, alliance.id) if at_once else None
     totals_off = totals.mismatches(session, alliance.id) if at_once else None
     head_text = (request.args.get("head") or "").strip()
