@@ -26,9 +26,8 @@ from benchmarks.dataset import (
     Books,
     Timing,
     add_dataset_arguments,
-    bench_app,
     logged_in,
-    one_alliance,
+    one_alliance_app,
     run_engines,
     timed,
 )
@@ -75,14 +74,8 @@ def measure(app, books: Books, repeat: int, warmup: int) -> dict[str, Timing]:
 
 
 def run(engine: str, args: argparse.Namespace) -> list[dict]:
-    print(f"\n== {engine}, {args.entries:,} entries")
-    books = one_alliance(engine, args.entries, seed=args.seed, data_dir=args.data_dir, pg_url=args.pg_url,
-                         rebuild=args.rebuild)
-    app = bench_app(books.url)
-    try:
+    with one_alliance_app(engine, args) as (books, app):
         timings = measure(app, books, args.repeat, args.warmup)
-    finally:
-        app.extensions["ledger.engine"].dispose()
     rows = []
     for name, timing in timings.items():
         print(f"  {name:<30} median {timing.median:7.1f} ms   p95 {timing.p95:7.1f} ms")

@@ -50,6 +50,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, timedelta
 from pathlib import Path
@@ -666,6 +667,19 @@ def logged_in(app, email: str, password: str = PASSWORD):
 
 def bench_app(url: str):
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "WTF_CSRF_ENABLED": False})
+
+
+@contextmanager
+def one_alliance_app(engine: str, args: argparse.Namespace) -> Iterator[tuple[Books, object]]:
+    """The one-alliance books of ``args.entries`` on ``engine`` and an app on them, disposed of after."""
+    print(f"\n== {engine}, {args.entries:,} entries")
+    books = one_alliance(engine, args.entries, seed=args.seed, data_dir=args.data_dir, pg_url=args.pg_url,
+                         rebuild=args.rebuild)
+    app = bench_app(books.url)
+    try:
+        yield books, app
+    finally:
+        app.extensions["ledger.engine"].dispose()
 
 
 def engines_from(args: argparse.Namespace) -> list[str]:

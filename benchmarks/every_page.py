@@ -49,9 +49,8 @@ from sqlalchemy import func, select
 from benchmarks.dataset import (
     Timing,
     add_dataset_arguments,
-    bench_app,
     logged_in,
-    one_alliance,
+    one_alliance_app,
     run_engines,
     timed,
 )
@@ -182,14 +181,8 @@ def sweep(app, books, repeat: int, slow_ms: float, target_ms: float, segment_ms:
 
 
 def run(engine: str, args: argparse.Namespace, errors: list[str]) -> list[dict]:
-    print(f"\n== {engine}, {args.entries:,} entries")
-    books = one_alliance(engine, args.entries, seed=args.seed, data_dir=args.data_dir, pg_url=args.pg_url,
-                         rebuild=args.rebuild)
-    app = bench_app(books.url)
-    try:
+    with one_alliance_app(engine, args) as (books, app):
         swept = sweep(app, books, args.repeat, args.slow_ms, args.target_ms, args.segment_ms, errors)
-    finally:
-        app.extensions["ledger.engine"].dispose()
     rows = []
     for page in swept:
         target = "" if page.target_ms is None else f"< {page.target_ms:g} ms"

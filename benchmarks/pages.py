@@ -37,9 +37,8 @@ from benchmarks.dataset import (
     Books,
     Timing,
     add_dataset_arguments,
-    bench_app,
     logged_in,
-    one_alliance,
+    one_alliance_app,
     run_engines,
     timed,
 )
@@ -263,15 +262,9 @@ def rows_of(books: Books, cases: list[Case]) -> list[dict]:
 
 
 def run(engine: str, args: argparse.Namespace, errors: list[str]) -> list[dict]:
-    print(f"\n== {engine}, {args.entries:,} entries")
-    books = one_alliance(engine, args.entries, seed=args.seed, data_dir=args.data_dir, pg_url=args.pg_url,
-                         rebuild=args.rebuild)
-    app = bench_app(books.url)
-    try:
+    with one_alliance_app(engine, args) as (books, app):
         print(f"  timing {args.repeat} requests each after {args.warmup} warm-ups ...")
         cases = measure(app, books, args.repeat, args.warmup, args.only, errors=errors)
-    finally:
-        app.extensions["ledger.engine"].dispose()
     return rows_of(books, cases)
 
 
