@@ -18,6 +18,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from ledger import totals
+from ledger.api.errors import error_response
 from ledger.chain import SEGMENT, check_head, head_of, head_position, unlinked_problems, verify_alliance, verify_segment
 from ledger.db import MAX_ID
 from ledger.domain.chain import PROBLEMS_SHOWN, Problem, fingerprint
@@ -70,8 +71,8 @@ def segment(alliance_id: int):
     alliance = membership_or_404(alliance_id).alliance
     raw = (request.args.get("from") or "1").strip()
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
-        return jsonify({"error": "bad_request", "message": "from is a chain position: a whole number from 1.",
-                        "fields": {"from": "A chain position: a whole number from 1."}}), 400
+        return error_response(400, "Some query parameters are not valid.",
+                              {"from": "A chain position: a whole number from 1."})
     found = verify_segment(get_session(), alliance.id, int(raw), segment_size())
     return jsonify({"start": found.start, "end": found.end, "last": found.last, "next": found.next_start,
                     **_problems(found.problems)})

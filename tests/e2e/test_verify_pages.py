@@ -220,4 +220,6 @@ def test_the_page_of_a_long_chain_walks_it_from_the_browser(app, client, auth, s
     assert kinds == [("changed", booked["ads"], f"entry #{booked['ads']}")]
     _, whole = page(client, case, "?all=1")
     assert whole.get_element_by_id("verdict").get("data-intact") == "false"
-    assert client.get(f"{walk.get('data-segment-url')}?from=zero").status_code == 400
+    bad = client.get(f"{walk.get('data-segment-url')}?from=zero")
+    assert bad.status_code == 400
+    assert set(bad.get_json()["error"]["fields"]) == {"from"}

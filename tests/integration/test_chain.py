@@ -155,6 +155,15 @@ def test_a_row_inserted_behind_the_apps_back_and_a_deleted_link_are_named(sessio
     assert kinds == [("broken", booked["ads"]), ("unlinked", booked["waste"]), ("unlinked", slipped)]
 
 
+def test_a_link_rewritten_to_name_no_kind_of_record_is_named_both_ways(session, case, booked, database_url):
+    """A link's record type rewritten to nonsense: its record counts as missing and the entry as unlinked, in
+    the whole check and in every segmented walk (which must not fail on a type no loader knows)."""
+    sql(database_url, "UPDATE chain_links SET record_type = 'nonsense' WHERE alliance_id = :a AND record_id = :id "
+        "AND record_type = 'entry'", a=case.alliance.id, id=booked["waste"])
+    assert [(p.kind, p.record_type, p.record_id) for p in verdict(session, case).problems] == [
+        ("missing", "nonsense", booked["waste"]), ("unlinked", "entry", booked["waste"])]
+
+
 def test_edited_agreement_and_charter_versions_are_named(session, case, booked, database_url):
     version_id = links_of(session, case.alliance.id)[1].record_id
     charter_id = links_of(session, case.alliance.id)[0].record_id
