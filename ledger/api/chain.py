@@ -49,7 +49,7 @@ def _whole_number(name: str, default: int, largest: int, errors: FieldErrors) ->
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= largest:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not 1 <= int(raw) <= largest:
         errors.add(name, f"A whole number from 1 to {largest}.")
         return default
     return int(raw)

@@ -14,6 +14,7 @@ second one sees the first one's result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -214,7 +215,8 @@ def may_assess(membership: Membership, partner: Partner) -> bool:
 
 
 def parse_score(value: object, field: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() also passes "²" and 5,000-digit strings, on which int() raises.
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,3}", value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         raise InvalidInput.at(field, f"Give the {field} a score from 1 (poor) to 5 (excellent).")

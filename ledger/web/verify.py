@@ -70,7 +70,7 @@ def segment(alliance_id: int):
     """One segment of the chain, from the ``from`` position: what it found, and where the next one starts."""
     alliance = membership_or_404(alliance_id).alliance
     raw = (request.args.get("from") or "1").strip()
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not 1 <= int(raw) <= MAX_ID:
         return error_response(400, "Some query parameters are not valid.",
                               {"from": "A chain position: a whole number from 1."})
     found = verify_segment(get_session(), alliance.id, int(raw), segment_size())

@@ -185,7 +185,7 @@ def test_a_long_chain_is_checked_a_segment_a_request_through_the_api(api, sessio
     assert [p["kind"] for p in whole["problems"]] == ["changed", "broken", "unlinked"]
     for limit in (1, 2, 3, 20_000):
         assert walked_api(api, case, limit) == whole["problems"], limit
-    for query in ({"from": "0"}, {"from": "x"}, {"limit": "20001"}, {"limit": "-1"}):
+    for query in ({"from": "0"}, {"from": "x"}, {"from": "9" * 5000}, {"limit": "20001"}, {"limit": "-1"}):
         bad = api.get(f"/alliances/{case.alliance.id}/chain/segment", who="alpha", query=query)
         assert bad.status_code == 400, query
         assert set(error_fields(bad)) == set(query), query
@@ -220,6 +220,7 @@ def test_the_page_of_a_long_chain_walks_it_from_the_browser(app, client, auth, s
     assert kinds == [("changed", booked["ads"], f"entry #{booked['ads']}")]
     _, whole = page(client, case, "?all=1")
     assert whole.get_element_by_id("verdict").get("data-intact") == "false"
-    bad = client.get(f"{walk.get('data-segment-url')}?from=zero")
-    assert bad.status_code == 400
-    assert set(bad.get_json()["error"]["fields"]) == {"from"}
+    for nonsense in ("zero", "9" * 5000):
+        bad = client.get(f"{walk.get('data-segment-url')}?from={nonsense}")
+        assert bad.status_code == 400
+        assert set(bad.get_json()["error"]["fields"]) == {"from"}

@@ -380,3 +380,32 @@ def test_the_fuzzed_readers_do_read_a_good_file(name):
     sheet = read_or_refusal(name, data)
     assert sheet is not None
     assert len(sheet.rows) == (2 if name.endswith(".xlsx") else 1)
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(), st.text(alphabet="0123456789²³¹٣߃ ", min_size=1, max_size=6),
+                 st.just("9" * 5000), st.integers(), st.none(), st.booleans()))
+@example("²")
+@example("9" * 5000)
+def test_a_score_is_one_to_five_or_refused_at_its_field(value):
+    """``str.isdigit()`` passes "²" and 5,000-digit strings, on which ``int()`` raises: a 500 before."""
+    from ledger.services.checkpoints import parse_score
+
+    score, refused = outcome(parse_score, value, "trust")
+    if refused is not None:
+        refusal_message(refused, "trust")
+    else:
+        assert score in range(1, 6)
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(), st.text(alphabet="0123456789²٣ ", min_size=1, max_size=8), st.just("9" * 5000)))
+@example("9" * 5000)
+def test_a_page_limit_is_in_range_or_refused_at_its_field(value):
+    from ledger.api.inputs import MAX_LIMIT, parse_limit
+
+    limit, refused = outcome(parse_limit, value)
+    if refused is not None:
+        refusal_message(refused, "limit")
+    else:
+        assert 1 <= limit <= MAX_LIMIT
