@@ -16,6 +16,7 @@ from ledger.chain import SEGMENT, check_head, unlinked_problems, verify_alliance
 from ledger.db import MAX_ID
 from ledger.domain.chain import PROBLEMS_SHOWN, Problem
 from ledger.domain.errors import FieldErrors, InvalidInput
+from ledger.domain.text import parse_whole_number
 from ledger.extensions import get_session
 
 
@@ -45,14 +46,11 @@ def get_chain(alliance_id: int):
     })
 
 
-def _whole_number(name: str, default: int, largest: int, errors: FieldErrors) -> int:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
+def _position(name: str, default: int, largest: int, errors: FieldErrors) -> int:
+    raw = request.args.get(name) or ""
+    if not raw.strip():
         return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not 1 <= int(raw) <= largest:
-        errors.add(name, f"A whole number from 1 to {largest}.")
-        return default
-    return int(raw)
+    return errors.check(name, parse_whole_number, raw, name, largest, f"A whole number from 1 to {largest}.") or default
 
 
 def _problems(found: list[Problem]) -> dict:
@@ -63,8 +61,8 @@ def _problems(found: list[Problem]) -> dict:
 def get_chain_segment(alliance_id: int):
     alliance = membership_or_404(alliance_id).alliance
     errors = FieldErrors()
-    start = _whole_number("from", 1, MAX_ID, errors)
-    limit = _whole_number("limit", SEGMENT, SEGMENT, errors)
+    start = _position("from", 1, MAX_ID, errors)
+    limit = _position("limit", SEGMENT, SEGMENT, errors)
     if errors:
         raise BadRequest("Some query parameters are not valid.", errors.errors)
     found = verify_segment(get_session(), alliance.id, start, limit)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ledger.api.errors import BadRequest
 from ledger.domain.errors import FieldErrors, InvalidInput
-from ledger.domain.text import parse_date
+from ledger.domain.text import parse_date, parse_whole_number
 from ledger.domain.vocabulary import EntryKind
 from ledger.models import Alliance
 from ledger.queries import LedgerFilter
@@ -114,10 +114,7 @@ def page_position(errors: FieldErrors | None = None) -> tuple[tuple[date, int] |
 def parse_limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= MAX_LIMIT:
-        raise InvalidInput.at("limit", f"The limit is a whole number from 1 to {MAX_LIMIT}.")
-    return int(text)
+    return parse_whole_number(value, "limit", MAX_LIMIT, f"The limit is a whole number from 1 to {MAX_LIMIT}.")
 
 
 def encode_cursor(position: tuple[date, int] | None) -> str | None:

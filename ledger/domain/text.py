@@ -29,6 +29,17 @@ def clean_text(value: object, field: str, *, max_len: int, required: bool = True
     return text
 
 
+def parse_whole_number(value: str, field: str, largest: int, message: str) -> int:
+    """A count or position typed as text: ASCII digits, from 1 to ``largest``; else ``message`` at ``field``.
+
+    ``str.isdigit()`` alone also passes "²" and 5,000-digit strings, on which ``int()`` raises (a 500).
+    """
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(largest))) or not 1 <= int(text) <= largest:
+        raise InvalidInput.at(field, message)
+    return int(text)
+
+
 def parse_date(value: object, field: str = "date") -> date:
     """An ISO date (YYYY-MM-DD), the form HTML date inputs and the API send."""
     if isinstance(value, date):

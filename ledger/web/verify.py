@@ -23,6 +23,7 @@ from ledger.chain import SEGMENT, check_head, head_of, head_position, unlinked_p
 from ledger.db import MAX_ID
 from ledger.domain.chain import PROBLEMS_SHOWN, Problem, fingerprint
 from ledger.domain.errors import InvalidInput
+from ledger.domain.text import parse_whole_number
 from ledger.extensions import get_session
 from ledger.web.access import membership_or_404
 
@@ -69,11 +70,12 @@ def _problems(found: list[Problem]) -> dict:
 def segment(alliance_id: int):
     """One segment of the chain, from the ``from`` position: what it found, and where the next one starts."""
     alliance = membership_or_404(alliance_id).alliance
-    raw = (request.args.get("from") or "1").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not 1 <= int(raw) <= MAX_ID:
-        return error_response(400, "Some query parameters are not valid.",
-                              {"from": "A chain position: a whole number from 1."})
-    found = verify_segment(get_session(), alliance.id, int(raw), segment_size())
+    try:
+        start = parse_whole_number(request.args.get("from") or "1", "from", MAX_ID,
+                                   "A chain position: a whole number from 1.")
+    except InvalidInput as exc:
+        return error_response(400, "Some query parameters are not valid.", exc.errors)
+    found = verify_segment(get_session(), alliance.id, start, segment_size())
     return jsonify({"start": found.start, "end": found.end, "last": found.last, "next": found.next_start,
                     **_problems(found.problems)})
 
