@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from ledger import totals
 from ledger.api.errors import error_response
-from ledger.chain import SEGMENT, check_head, head_of, head_position, unlinked_problems, verify_alliance, verify_segment
+from ledger.chain import SEGMENT, check_head, head_of, unlinked_problems, verify_alliance, verify_segment
 from ledger.db import MAX_ID
 from ledger.domain.chain import PROBLEMS_SHOWN, Problem, fingerprint
 from ledger.domain.errors import InvalidInput
@@ -42,7 +42,8 @@ def index(alliance_id: int):
     membership = membership_or_404(alliance_id)
     alliance = membership.alliance
     session = get_session()
-    count = head_position(session, alliance.id)  # the chain's length, if it is intact
+    head = head_of(session, alliance.id)
+    count = head.position if head else 0  # the chain's length, if it is intact
     at_once = count <= min(CHECKED_WITH_THE_PAGE, segment_size()) or request.args.get("all") == "1"
     verdict = verify_alliance(session, alliance.id) if at_once else None
     totals_off = totals.mismatches(session, alliance.id) if at_once else None
@@ -54,7 +55,6 @@ def index(alliance_id: int):
             head_check = check_head(session, alliance.id, head_text, count)
         except InvalidInput as exc:
             errors.update(exc.errors)
-    head = head_of(session, alliance.id)
     return render_template("alliance/verify.html", section="verify", membership=membership, alliance=alliance,
                            verdict=verdict, count=count, head=head, fingerprint=fingerprint(head),
                            totals_off=totals_off, head_text=head_text[:200], head_check=head_check,

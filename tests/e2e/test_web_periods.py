@@ -32,6 +32,12 @@ def closed_april(session, case) -> Period:
     return period
 
 
+def alphas_april_statement(session, case) -> str:
+    """April closed; the URL of Alpha's statement for it."""
+    period = closed_april(session, case)
+    return f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid('Alpha')}"
+
+
 def test_an_accountant_closes_a_month_from_the_form(client, auth, case, session):
     auth.login("accountant")
     page = client.get(f"/a/{case.alliance.id}/periods").get_data(as_text=True)
@@ -76,8 +82,7 @@ def test_statement_sign_dispute_and_dashboard_panel(client, auth, case, session)
     record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="123.45",
            date="2020-04-03")
     session.commit()
-    period = closed_april(session, case)
-    url = f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid('Alpha')}"
+    url = alphas_april_statement(session, case)
     auth.login("alpha")
     page = client.get(url).get_data(as_text=True)
     assert "123.45" in page
@@ -119,8 +124,7 @@ def test_a_statement_lists_its_entries_a_page_at_a_time(app, client, auth, case,
     record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="5",
            date="2020-05-02")
     session.commit()
-    period = closed_april(session, case)
-    url = f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid('Alpha')}"
+    url = alphas_april_statement(session, case)
     auth.login("alpha")
     seen: list[int] = []
     page = client.get(url).get_data(as_text=True)
