@@ -204,17 +204,29 @@ def wipe(engine: str, key: str, data_dir: Path, pg_base: str) -> None:
         admin.dispose()
 
 
-def migrations_head() -> str:
-    """The migrations' head revision and a digest of their text (a migration edited in place counts too)."""
+def migration_states() -> list[str]:
+    """What :func:`migrations_head` said after each migration in turn, oldest first (the last: now).
+
+    Each is the revision and a digest of the text of every migration up to it (one edited in place counts
+    too), so a kept data set whose marker holds an earlier state differs only by the migrations added
+    since, and is brought up to date by running them, as a production database would be.
+    """
     from alembic.script import ScriptDirectory
 
     from ledger import PROJECT_ROOT
 
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revision_of = {Path(s.path).name: s.revision for s in script.walk_revisions()}
     digest = hashlib.sha256()
+    states = []
     for path in sorted((PROJECT_ROOT / "migrations" / "versions").glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return f"{head}:{digest.hexdigest()[:16]}"
+        states.append(f"{revision_of.get(path.name, '')}:{digest.hexdigest()[:16]}")
+    return states
+
+
+def migrations_head() -> str:
+    return migration_states()[-1]
 
 
 def _marker(url: str) -> dict | None:
@@ -250,6 +262,11 @@ def _obtain(kind: str, engine: str, alliances: int, per_alliance: int, *, seed: 
     params = {"kind": kind, "alliances": alliances, "per_alliance": per_alliance, "seed": seed,
               "generator": GENERATOR_VERSIONS[kind], "head": migrations_head()}
     found = None if rebuild else _marker(url)
+    if found is not None and {k: found.get(k) for k in params if k != "head"} == {
+            k: v for k, v in params.items() if k != "head"} and found.get("head") in migration_states()[:-1]:
+        log(f"  {engine}: {key}: kept at migration {found['head'].split(':')[0]}: upgrading it in place")
+        _upgrade_kept(url, {**found, "head": params["head"]}, log)
+        found = _marker(url)
     if found is not None and {k: found.get(k) for k in params} == params:
         books = Books(**found["books"])
         books.reused, books.steps, books.url = True, {}, url
@@ -280,6 +297,20 @@ def _obtain(kind: str, engine: str, alliances: int, per_alliance: int, *, seed: 
         log(f"    {step:<40} {seconds:7.1f} s")
     log(f"  {engine}: {key}: {books.describe()}")
     return books
+
+
+def _upgrade_kept(url: str, marker: dict, log: Callable[[str], None]) -> None:
+    """Run the migrations added since ``url`` was built, check its totals, and mark it up to date."""
+    started = time.perf_counter()
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark"})
+    try:
+        with app.extensions["ledger.sessions"]() as session:
+            check_totals(session)
+            _write_marker(session, marker)
+    finally:
+        app.extensions["ledger.engine"].dispose()
+    log(f"    upgraded and checked in {time.perf_counter() - started:.1f} s")
 
 
 def check_totals(session: Session) -> bool:

@@ -291,7 +291,8 @@ class Entry(Base):
 
 
 class EntryTotal(Base):
-    """Running sums of an alliance's entries at three grains: all time, month and day (``domain.grains``).
+    """Running sums of an alliance's entries at three grains: all time, month and day (``domain.grains``),
+    and all time once more with the categories summed together (category 0), for the reads that need none.
 
     One row per (grain, period, kind, partner, counterparty, pool, category) with how many entries it
     holds and their sum. Balances, the ledger's totals and the home page read these rows instead of the

@@ -126,3 +126,31 @@ def test_verify_names_totals_that_no_longer_match_and_rebuild_mends_them(app, se
     session.expire_all()
     assert totals.mismatches(session, books.alliance.id) == []
     assert queries.balance_sheet(session, books.alliance).rows == _reference(session, books)
+
+
+def test_the_all_time_rows_without_categories_are_checked_and_rebuilt_too(app, session, books):
+    """Balances read the rows with the categories summed away: a drift there alone is found and mended."""
+    session.execute(update(EntryTotal).where(
+        EntryTotal.alliance_id == books.alliance.id, EntryTotal.grain == "s", EntryTotal.kind == EntryKind.COST)
+        .values(amount=EntryTotal.amount + 1))
+    session.commit()
+    off = totals.mismatches(session, books.alliance.id)
+    assert off
+    assert all("all categories" in problem for problem in off)
+    assert queries.balance_sheet(session, books.alliance).rows != _reference(session, books)
+
+    result = app.test_cli_runner().invoke(args=["ledger", "rebuild-totals", str(books.alliance.id)])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert totals.mismatches(session, books.alliance.id) == []
+    assert queries.balance_sheet(session, books.alliance).rows == _reference(session, books)
+
+
+def test_a_category_filter_reads_the_rows_kept_per_category(session, books):
+    """The whole term filtered on a category cannot come from the summed rows; its totals still match."""
+    machinery = books.cid("machinery")
+    page = queries.ledger_page(session, books.alliance, queries.LedgerFilter(category_id=machinery), limit=1)
+    expected = session.scalar(select(func.count()).select_from(Entry).where(
+        Entry.alliance_id == books.alliance.id, Entry.category_id == machinery))
+    assert expected
+    assert page.count == expected

@@ -81,3 +81,40 @@ def test_upgrading_links_the_existing_records_into_a_chain_that_verifies(databas
             assert verify_alliance(conn, 1).intact
     finally:
         engine.dispose()
+
+
+NEW_ENTRY = ("INSERT INTO entries (id, alliance_id, entry_date, partner_id, kind, category_id, amount, description,"
+             " reference, version_id, pool_id, recorded_by_id, recorded_at) "
+             "VALUES ({id}, 1, '2020-06-01', 1, 'cost', 1, 500, 'thread', '', 1, 1, 1, '2020-06-01')")
+
+
+def _summed(conn) -> list[tuple]:
+    return conn.execute(text("SELECT kind, partner_id, pool_id, category_id, entries, amount FROM entry_totals "
+                             "WHERE grain = 's' ORDER BY kind")).all()
+
+
+def test_upgrading_adds_the_all_time_rows_without_categories_and_downgrading_takes_them_away(database_url):
+    """Migration 0009 backfills grain 's' from the all-time rows, and its triggers keep it from then on."""
+    from alembic import command
+
+    test_upgrading_a_populated_database_keeps_every_row(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:  # entries 1 and 2 (12345 and its reversal), category 1 summed away
+            assert _summed(conn) == [("cost", 1, 1, 0, 2, 0)]
+        with engine.begin() as conn:
+            conn.execute(text(NEW_ENTRY.format(id=3)))
+        with engine.connect() as conn:
+            assert _summed(conn) == [("cost", 1, 1, 0, 3, 500)]
+        command.downgrade(alembic_config(database_url), "0008")
+        with engine.begin() as conn:
+            assert _summed(conn) == []
+            conn.execute(text(NEW_ENTRY.format(id=4)))
+            assert _summed(conn) == []  # the three-grain triggers are back
+            assert conn.execute(text("SELECT entries, amount FROM entry_totals WHERE grain = 'a'")).all() == [
+                (4, 1000)]
+        upgrade(database_url)
+        with engine.connect() as conn:
+            assert _summed(conn) == [("cost", 1, 1, 0, 4, 1000)]
+    finally:
+        engine.dispose()
