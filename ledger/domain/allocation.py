@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from decimal import Decimal
-from fractions import Fraction
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -29,16 +28,30 @@ def allocate(total: int, weights: Mapping[K, int | Decimal]) -> dict[K, int]:
         raise TypeError("total must be an int number of minor units")
     if not weights:
         raise ValueError("cannot allocate over no weights")
-    if any(Decimal(w) <= 0 for w in weights.values()):
-        raise ValueError("weights must be positive")
+    whole = _whole_weights(weights)
     if total < 0:
-        return {k: -v for k, v in allocate(-total, weights).items()}
-    exact = {k: Fraction(Decimal(w)) for k, w in weights.items()}
-    weight_sum = sum(exact.values())
-    parts = {k: total * w / weight_sum for k, w in exact.items()}
-    shares = {k: int(p) for k, p in parts.items()}  # floor: parts are non-negative
+        return {k: -v for k, v in allocate(-total, whole).items()}
+    weight_sum = sum(whole.values())
+    # Each exact part is total * w / weight_sum: its floor and its remainder (over weight_sum), in integers.
+    shares: dict[K, int] = {}
+    remainders: dict[K, int] = {}
+    for key, weight in whole.items():
+        shares[key], remainders[key] = divmod(total * weight, weight_sum)
     left = total - sum(shares.values())
-    by_remainder = sorted(enumerate(weights), key=lambda pair: (-(parts[pair[1]] - shares[pair[1]]), pair[0]))
+    by_remainder = sorted(enumerate(whole), key=lambda pair: (-remainders[pair[1]], pair[0]))
     for _, key in by_remainder[:left]:
         shares[key] += 1
     return shares
+
+
+def _whole_weights(weights: Mapping[K, int | Decimal]) -> dict[K, int]:
+    """The weights as integers in the same proportions (scaled by a power of ten), or ValueError.
+
+    Integer arithmetic gives the same floors and remainders as exact fractions would, several times
+    faster: a home page of fifty alliances allocates a hundred pools.
+    """
+    exact = {k: Decimal(w) for k, w in weights.items()}
+    if any(not w.is_finite() or w <= 0 for w in exact.values()):
+        raise ValueError("weights must be positive")
+    places = max(0, *(-int(w.as_tuple().exponent) for w in exact.values()))
+    return {k: int(w.scaleb(places)) for k, w in exact.items()}

@@ -94,3 +94,27 @@ def test_percentages_and_decimals():
 def test_refusals(total, weights, error):
     with pytest.raises(error):
         allocate(total, weights)
+
+
+def _by_fractions(total, weights):
+    """The rule as stated, in exact fractions: floors, then a unit each to the largest remainders."""
+    if total < 0:
+        return {k: -v for k, v in _by_fractions(-total, weights).items()}
+    exact = {k: Fraction(Decimal(w)) for k, w in weights.items()}
+    parts = {k: total * w / sum(exact.values()) for k, w in exact.items()}
+    shares = {k: int(p) for k, p in parts.items()}
+    order = sorted(enumerate(weights), key=lambda pair: (-(parts[pair[1]] - shares[pair[1]]), pair[0]))
+    for _, key in order[:total - sum(shares.values())]:
+        shares[key] += 1
+    return shares
+
+
+@given(totals, st.one_of(int_weights, dec_weights))
+def test_integer_arithmetic_splits_exactly_as_fractions_would(total, weights):
+    assert allocate(total, _keyed(weights)) == _by_fractions(total, _keyed(weights))
+
+
+@pytest.mark.parametrize("weight", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+def test_a_weight_that_is_not_a_number_is_refused(weight):
+    with pytest.raises(ValueError, match="positive"):
+        allocate(100, {"a": weight, "b": 1})
