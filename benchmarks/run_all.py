@@ -56,6 +56,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a file: make ``ledger`` importable from the checkout
+    sys.path.insert(0, str(ROOT))
+
+from ledger.config import DEFAULTS  # noqa: E402 - after the path is set
+
 UNITS = ("ms", "s", "MB", "req/s", "count")
 
 
@@ -132,10 +137,14 @@ def plan(args: argparse.Namespace, size: Size) -> list[Step]:
     one = [*engine_flags(engines), *common, "--pg-url", args.pg_url]
     rebuild = ["--rebuild"] if args.rebuild else []
     steps = [Step("dataset", [*one, "--entries", str(size.entries), *rebuild], engines, size.entries)]
+    # many_alliances compares the home page of a member of every alliance with one home page of alliances.
+    page_alliances = min(DEFAULTS["HOME_PAGE_SIZE"], size.alliances)
+    page_books = ["--many", f"{page_alliances}x{size.per_alliance}"] if page_alliances < size.alliances else []
     if many_engines:
         steps.append(Step("dataset", [*engine_flags(many_engines), *common, "--pg-many-url", args.pg_many_url,
                                       "--many", f"{size.alliances}x{size.per_alliance}",
-                                      "--many", f"1x{size.per_alliance}", *rebuild], many_engines, many))
+                                      *page_books, "--many", f"1x{size.per_alliance}", *rebuild],
+                          many_engines, many))
     repeat = ["--repeat", str(size.repeat)]
     steps += [
         Step("pages", [*one, "--entries", str(size.entries), *repeat], engines, size.entries),
