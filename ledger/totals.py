@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, cast, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import iterate
 
@@ -80,20 +80,17 @@ def sums(session: Session, alliance_ids: int | Sequence[int], columns: Iterable[
     cols = [getattr(EntryTotal, name) for name in names]
     where = list(where)
     by_category = "category_id" in names or _mentions_category(where)
-    rows = session.execute(
-        select(*cols, func.sum(EntryTotal.entries), func.sum(EntryTotal.amount))
+    # The database hands back the rows as callers take them: None for "none", and the sums as bigint
+    # (PostgreSQL sums a bigint to a numeric, which the driver would make a Decimal: a home page's
+    # thousand rows took 4.4 ms to fetch that way, 1.8 ms as bigint).
+    shown = [func.nullif(col, 0).label(name) if name in OPTIONAL else col
+             for name, col in zip(names, cols, strict=True)]
+    rows = session.connection().execute(  # Core, not the ORM: these are plain tuples, not entities
+        select(*shown, cast(func.sum(EntryTotal.entries), BigInteger), cast(func.sum(EntryTotal.amount), BigInteger))
         .where(*period_condition(alliance_ids, date_from, date_to, monthly=monthly, by_category=by_category),
                *where)
-        .group_by(*cols))
-    optional = [i for i, name in enumerate(names) if name in OPTIONAL]
-    result = []
-    for row in rows:
-        values = list(row)
-        for i in optional:
-            values[i] = values[i] or None
-        values[-2], values[-1] = int(values[-2]), int(values[-1])
-        result.append(tuple(values))
-    return result
+        .group_by(*cols)).all()  # one fetch, not a round of the cursor per row
+    return [tuple(row) for row in rows]
 
 
 def partner_condition(partner_id: int):
