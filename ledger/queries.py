@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from ledger import totals
 from ledger.db import MAX_ID
@@ -107,9 +107,15 @@ def balance_sheet(session: Session, alliance: Alliance, date_from: date | None =
 
 
 def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple], weights: Weights,
-           date_from: date | None = None, date_to: date | None = None, *,
-           with_transfers: bool = True) -> BalanceSheet:
+           date_from: date | None = None, date_to: date | None = None) -> BalanceSheet:
     """The balance sheet from sums per (kind, partner, counterparty, pool): ``(..., entries, amount)`` rows."""
+    rows, entry_count = _balances([p.id for p in partners], grouped, weights)
+    transfers = settle_up({r.partner_id: r.net for r in rows})
+    return BalanceSheet(alliance, partners, rows, date_from, date_to, transfers, entry_count)
+
+
+def _balances(partner_ids: list[int], grouped: list[tuple], weights: Weights) -> tuple[list[PartnerBalance], int]:
+    """Every partner's balance and the number of entries, from sums per (kind, partner, counterparty, pool)."""
     borne: dict[int, int] = defaultdict(int)
     received: dict[int, int] = defaultdict(int)
     pool_totals: dict[int, int] = defaultdict(int)
@@ -126,9 +132,7 @@ def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple], we
             received[partner_id] += total
         pool_totals[pool_id] += total
     pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1]) for pid, total in pool_totals.items()]
-    rows = compute_balances([p.id for p in partners], borne, received, pools)
-    transfers = settle_up({r.partner_id: r.net for r in rows}) if with_transfers else []
-    return BalanceSheet(alliance, partners, rows, date_from, date_to, transfers, entry_count)
+    return compute_balances(partner_ids, borne, received, pools), entry_count
 
 
 @dataclass(frozen=True)
@@ -306,66 +310,74 @@ def headline_page(session: Session, user: User, page: int = 1, size: int = 50) -
     A user may belong to a thousand alliances (an operator, a firm in many); the figures are worked out
     for the page's alliances only, so the page costs the same with one alliance or a thousand.
     """
-    mine = select(Membership).join(Alliance).where(Membership.user_id == user.id)
-    total = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == user.id)) or 0
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)
+    # The page is cut from all the user's memberships sorted by alliance name: the join that sorts them
+    # also loads the alliances, and the partners are read for the page's rows only, after the cut.
     memberships = list(session.scalars(
-        mine.order_by(Alliance.name, Alliance.id).limit(size).offset((page - 1) * size)
-        .options(joinedload(Membership.alliance), joinedload(Membership.partner))))
+        select(Membership).join(Membership.alliance).where(Membership.user_id == user.id)
+        .order_by(Alliance.name, Alliance.id).limit(size).offset((page - 1) * size)
+        .options(contains_eager(Membership.alliance), selectinload(Membership.partner))))
     return HeadlinePage(headlines(session, memberships), page, pages, total)
 
 
 def headlines(session: Session, memberships: list[Membership]) -> list[Headline]:
     """The figures of these memberships' alliances: a fixed number of queries however many there are.
 
-    One read of the all-time totals of all the alliances gives both the counts and sums and, for the
-    alliances where the user is a partner member, the balances their own nets come from
-    (:func:`balance_sheets`); the latest dates take one index probe per alliance.
+    The all-time totals give the counts and sums: per kind where that is all the page shows, and per
+    (kind, partner, counterparty, pool) in the alliances where the user is a partner member, whose own
+    nets (:func:`own_nets`) are worked out from them. The latest dates take one index probe per alliance.
     """
     ids = [m.alliance_id for m in memberships]
+    own = [m for m in memberships if m.role is MemberRole.PARTNER_MEMBER and m.partner_id]
     grouped: dict[int, list[tuple]] = defaultdict(list)
-    if ids:
-        for alliance_id, *row in totals.sums(session, ids, ("alliance_id", "kind", "partner_id", "counterparty_id",
-                                                              "pool_id")):
+    by_kind: list[tuple] = []  # (alliance, kind, entries, amount)
+    if own:
+        for alliance_id, *row in totals.sums(session, [m.alliance_id for m in own],
+                                             ("alliance_id", "kind", "partner_id", "counterparty_id", "pool_id")):
             grouped[alliance_id].append(tuple(row))
+            by_kind.append((alliance_id, row[0], row[-2], row[-1]))
+    own_ids = {m.alliance_id for m in own}
+    if others := [i for i in ids if i not in own_ids]:
+        by_kind += totals.sums(session, others, ("alliance_id", "kind"))
     stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for alliance_id, rows in grouped.items():
+    for alliance_id, kind, count, total in by_kind:
         figures = stats[alliance_id]
-        for kind, _, _, _, count, total in rows:
-            figures[0] += count
-            if kind in BORNE_KINDS:
-                figures[1] += total
-            elif kind is EntryKind.REVENUE:
-                figures[2] += total
+        figures[0] += count
+        if kind in BORNE_KINDS:
+            figures[1] += total
+        elif kind is EntryKind.REVENUE:
+            figures[2] += total
     latest = totals.latest_entry_dates(session, [i for i in ids if stats[i][0]])
-    own_in = [m.alliance for m in memberships
-              if m.role is MemberRole.PARTNER_MEMBER and m.partner_id and stats[m.alliance_id][0]]
-    sheets = balance_sheets(session, own_in, grouped)
+    nets = own_nets(session, [m for m in own if stats[m.alliance_id][0]], grouped)
     result = []
     for m in memberships:
         n, p, r = stats[m.alliance_id]
-        sheet = sheets.get(m.alliance_id)
-        own = sheet.row(m.partner_id).net if sheet is not None else None
-        result.append(Headline(m, n, p, r, latest.get(m.alliance_id), own))
+        result.append(Headline(m, n, p, r, latest.get(m.alliance_id), nets.get(m.alliance_id)))
     return result
 
 
-def balance_sheets(session: Session, alliances: list[Alliance],
-                   grouped: dict[int, list[tuple]]) -> dict[int, BalanceSheet]:
-    """Whole-term balance sheets of many alliances (the home page's own nets, so no transfers).
+def own_nets(session: Session, memberships: list[Membership], grouped: dict[int, list[tuple]]) -> dict[int, int]:
+    """Each membership's partner's whole-term net in its alliance, by alliance id (the home page's column).
 
     ``grouped``: each alliance's all-time sums per (kind, partner, counterparty, pool), as
-    :func:`ledger.totals.sums` gives them; partners and weights of all the alliances take a query each.
+    :func:`ledger.totals.sums` gives them; the partner ids and pool weights of all the alliances take a
+    query each. No sheet is built: the page shows one figure an alliance.
     """
-    if not alliances:
+    if not memberships:
         return {}
-    ids = [a.id for a in alliances]
-    partners: dict[int, list[Partner]] = defaultdict(list)
-    for partner in session.scalars(select(Partner).where(Partner.alliance_id.in_(ids)).order_by(Partner.name)):
-        partners[partner.alliance_id].append(partner)
+    ids = [m.alliance_id for m in memberships]
+    partner_ids: dict[int, list[int]] = defaultdict(list)
+    for alliance_id, partner_id in session.execute(select(Partner.alliance_id, Partner.id)
+                                                   .where(Partner.alliance_id.in_(ids))):
+        partner_ids[alliance_id].append(partner_id)
     weights = pool_weights_of(session, ids)
-    return {a.id: _sheet(a, partners[a.id], grouped[a.id], weights[a.id], with_transfers=False) for a in alliances}
+    nets = {}
+    for m in memberships:
+        rows, _ = _balances(partner_ids[m.alliance_id], grouped[m.alliance_id], weights[m.alliance_id])
+        nets[m.alliance_id] = next(r.net for r in rows if r.partner_id == m.partner_id)
+    return nets
 
 
 def activity_of(session: Session, alliance: Alliance, limit: int = 20) -> list[Activity]:
