@@ -39,6 +39,24 @@ def test_a_partner_member_sees_the_figures_and_own_net(client, auth, session, ca
     assert row[6] == "+€630.25"
 
 
+def test_the_coordinator_sees_the_same_figures_read_per_kind_and_no_net(client, auth, session, case):
+    """A coordinator's figures come from the totals per kind, a partner member's from the finer rows."""
+    record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="1000.00",
+           date="2020-05-03")
+    record(session, case, "beta", partner="Beta", kind="revenue", category="trading", amount="250.50",
+           date="2020-06-20")
+    record(session, case, "alpha", partner="Alpha", kind="settlement", counterparty="Beta", amount="40.00",
+           date="2020-06-01")
+    session.commit()
+    auth.login("alpha")
+    _, [as_partner] = rows(client)
+    auth.logout()
+    auth.login("coordinator")
+    _, [as_coordinator] = rows(client)
+    assert as_coordinator[2:6] == as_partner[2:6] == ["3", "€1,000.00", "€250.50", "2020-06-20"]
+    assert as_coordinator[6] == "—"
+
+
 def test_the_coordinator_has_no_own_net_and_an_empty_alliance_shows_zeros(client, auth, case):
     auth.login("coordinator")
     _, [row] = rows(client)
