@@ -22,7 +22,9 @@ the schema maintains on insert (summary tables by trigger) is maintained.
 
 A built database is kept and reused while its parameters, this generator
 (:data:`GENERATOR_VERSIONS`) and the migrations' head are unchanged; a marker
-table ``bench_dataset`` in it records them. ``--rebuild`` forces a new build.
+table ``bench_dataset`` in it records them. One built before migrations were
+added (the earlier ones unchanged) is upgraded in place and its totals checked,
+as a production database would be. ``--rebuild`` forces a new build.
 SQLite databases are files in ``--data-dir`` (default ``$LEDGER_BENCH_DIR`` or
 ``~/.cache/ledger-bench``); on PostgreSQL each data set is a schema of the
 database (``bench`` for one alliance, ``bench_many`` for many), selected by
