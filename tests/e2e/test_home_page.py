@@ -18,11 +18,16 @@ def rows(client, query: str = ""):
                  for tr in doc.xpath("//table[@class='data']/tbody/tr")]
 
 
-def test_a_partner_member_sees_the_figures_and_own_net(client, auth, session, case):
+def _cost_and_revenue(session, case) -> None:
+    """Alpha's cost of 1,000.00 in May, Beta's revenue of 250.50 in June (both home page tests start here)."""
     record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="1000.00",
            date="2020-05-03")
     record(session, case, "beta", partner="Beta", kind="revenue", category="trading", amount="250.50",
            date="2020-06-20")
+
+
+def test_a_partner_member_sees_the_figures_and_own_net(client, auth, session, case):
+    _cost_and_revenue(session, case)
     record(session, case, "alpha", partner="Alpha", kind="contribution", category="production", amount="10.01",
            date="2020-04-11")
     session.commit()
@@ -41,10 +46,7 @@ def test_a_partner_member_sees_the_figures_and_own_net(client, auth, session, ca
 
 def test_the_coordinator_sees_the_same_figures_read_per_kind_and_no_net(client, auth, session, case):
     """A coordinator's figures come from the totals per kind, a partner member's from the finer rows."""
-    record(session, case, "alpha", partner="Alpha", kind="cost", category="production", amount="1000.00",
-           date="2020-05-03")
-    record(session, case, "beta", partner="Beta", kind="revenue", category="trading", amount="250.50",
-           date="2020-06-20")
+    _cost_and_revenue(session, case)
     record(session, case, "alpha", partner="Alpha", kind="settlement", counterparty="Beta", amount="40.00",
            date="2020-06-01")
     session.commit()
