@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from ledger import totals
 from ledger.db import MAX_ID
-from ledger.domain.balances import PartnerBalance, PoolTotal, compute_balances
+from ledger.domain.balances import PartnerBalance, Sums
 from ledger.domain.settle_up import Transfer, settle_up
-from ledger.domain.vocabulary import BORNE_KINDS, RECEIVED_KINDS, EntryKind, MemberRole, PoolSide
+from ledger.domain.vocabulary import BORNE_KINDS, EntryKind, MemberRole, PoolSide
 from ledger.models import (
     Activity,
     AgreementVersion,
@@ -116,23 +116,12 @@ def _sheet(alliance: Alliance, partners: list[Partner], grouped: list[tuple], we
 
 def _balances(partner_ids: list[int], grouped: list[tuple], weights: Weights) -> tuple[list[PartnerBalance], int]:
     """Every partner's balance and the number of entries, from sums per (kind, partner, counterparty, pool)."""
-    borne: dict[int, int] = defaultdict(int)
-    received: dict[int, int] = defaultdict(int)
-    pool_totals: dict[int, int] = defaultdict(int)
+    sums = Sums()
     entry_count = 0
     for kind, partner_id, counterparty_id, pool_id, count, total in grouped:
         entry_count += count
-        if kind is EntryKind.SETTLEMENT:
-            borne[partner_id] += total
-            received[counterparty_id] += total
-            continue
-        if kind in BORNE_KINDS:
-            borne[partner_id] += total
-        elif kind in RECEIVED_KINDS:
-            received[partner_id] += total
-        pool_totals[pool_id] += total
-    pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1]) for pid, total in pool_totals.items()]
-    return compute_balances(partner_ids, borne, received, pools), entry_count
+        sums.add(kind, partner_id, counterparty_id, pool_id, total)
+    return sums.balances(partner_ids, weights), entry_count
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ledger.domain.allocation import allocate
@@ -89,6 +89,47 @@ def compute_balances(
         )
         for p in partner_ids
     ]
+
+
+@dataclass
+class Sums:
+    """What the balance needs, summed: borne and received per partner, totals per pool, and value put in.
+
+    The balance sheet folds the running totals' grouped rows in here, and the indicators their monthly
+    ones. :func:`balances_from_entries` folds lines on its own: it is the reference both are tested against.
+    """
+
+    borne: dict[Hashable, int] = field(default_factory=lambda: defaultdict(int))
+    received: dict[Hashable, int] = field(default_factory=lambda: defaultdict(int))
+    pool_totals: dict[Hashable, int] = field(default_factory=lambda: defaultdict(int))
+    #: Costs, contributions and service fees (not settlements): the value a partner put in.
+    put_in: dict[Hashable, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, kind: EntryKind, partner_id: Hashable, counterparty_id: Hashable | None, pool_id: Hashable | None,
+            amount: int) -> None:
+        """Fold one grouped row in: settlements move value between two partners, the rest fill a pool."""
+        if kind is EntryKind.SETTLEMENT:
+            self.borne[partner_id] += amount
+            self.received[counterparty_id] += amount
+            return
+        if kind in BORNE_KINDS:
+            self.borne[partner_id] += amount
+            self.put_in[partner_id] += amount
+        elif kind in RECEIVED_KINDS:
+            self.received[partner_id] += amount
+        self.pool_totals[pool_id] += amount
+
+    def merge(self, other: Sums) -> None:
+        for mine, theirs in ((self.borne, other.borne), (self.received, other.received),
+                             (self.pool_totals, other.pool_totals), (self.put_in, other.put_in)):
+            for key, amount in theirs.items():
+                mine[key] += amount
+
+    def balances(self, partner_ids: Sequence[Hashable],
+                 weights: Mapping[Hashable, tuple[PoolSide, Mapping[Hashable, Decimal]]]) -> list[PartnerBalance]:
+        pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1])
+                 for pid, total in self.pool_totals.items()]
+        return compute_balances(partner_ids, self.borne, self.received, pools)
 
 
 def balances_from_entries(

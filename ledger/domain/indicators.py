@@ -18,15 +18,13 @@ net to the cent (pools are split once on the cumulated total, as there).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from ledger.domain.balances import PartnerBalance, PoolTotal, compute_balances
-from ledger.domain.vocabulary import BORNE_KINDS, RECEIVED_KINDS, EntryKind, PartnerType, PoolSide
+from ledger.domain.balances import PartnerBalance, Sums
+from ledger.domain.vocabulary import PartnerType, PoolSide
 
 #: How many partner types there are; diversity is measured against all of them.
 TYPES_TOTAL = len(PartnerType)
@@ -103,42 +101,6 @@ def month_labels(start: date, end: date) -> list[str]:
         labels.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return labels
-
-
-@dataclass
-class Sums:
-    """What the balance needs, summed: borne and received per partner, totals per pool, and value put in."""
-
-    borne: dict[K, int] = field(default_factory=lambda: defaultdict(int))
-    received: dict[K, int] = field(default_factory=lambda: defaultdict(int))
-    pool_totals: dict[K, int] = field(default_factory=lambda: defaultdict(int))
-    #: Costs, contributions and service fees (not settlements): the value a partner put in.
-    put_in: dict[K, int] = field(default_factory=lambda: defaultdict(int))
-
-    def add(self, kind: EntryKind, partner_id: K, counterparty_id: K | None, pool_id: K | None, amount: int) -> None:
-        """Fold one grouped row in, exactly as the balance sheet does."""
-        if kind is EntryKind.SETTLEMENT:
-            self.borne[partner_id] += amount
-            self.received[counterparty_id] += amount
-            return
-        if kind in BORNE_KINDS:
-            self.borne[partner_id] += amount
-            self.put_in[partner_id] += amount
-        elif kind in RECEIVED_KINDS:
-            self.received[partner_id] += amount
-        self.pool_totals[pool_id] += amount
-
-    def merge(self, other: Sums) -> None:
-        for mine, theirs in ((self.borne, other.borne), (self.received, other.received),
-                             (self.pool_totals, other.pool_totals), (self.put_in, other.put_in)):
-            for key, amount in theirs.items():
-                mine[key] += amount
-
-    def balances(self, partner_ids: Sequence[K],
-                 weights: Mapping[K, tuple[PoolSide, Mapping[K, Decimal]]]) -> list[PartnerBalance]:
-        pools = [PoolTotal(pid, weights[pid][0], total, weights[pid][1])
-                 for pid, total in self.pool_totals.items()]
-        return compute_balances(partner_ids, self.borne, self.received, pools)
 
 
 def cumulative_balances(labels: Sequence[str], monthly: Mapping[str, Sums], partner_ids: Sequence[K],
