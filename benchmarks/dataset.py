@@ -207,7 +207,7 @@ def wipe(engine: str, key: str, data_dir: Path, pg_base: str) -> None:
 
 
 def migration_states() -> list[str]:
-    """What :func:`migrations_head` said after each migration in turn, oldest first (the last: now).
+    """The migrations' state (a data set marker's ``head``) after each migration in turn, oldest first.
 
     Each is the revision and a digest of the text of every migration up to it (one edited in place counts
     too), so a kept data set whose marker holds an earlier state differs only by the migrations added
@@ -225,10 +225,6 @@ def migration_states() -> list[str]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
         states.append(f"{revision_of.get(path.name, '')}:{digest.hexdigest()[:16]}")
     return states
-
-
-def migrations_head() -> str:
-    return migration_states()[-1]
 
 
 def _marker(url: str) -> dict | None:
@@ -261,14 +257,15 @@ def _obtain(kind: str, engine: str, alliances: int, per_alliance: int, *, seed: 
             log: Callable[[str], None]) -> Books:
     key = dataset_key(kind, alliances, per_alliance, seed)
     url = location(engine, key, data_dir, pg_base)
+    states = migration_states()
     params = {"kind": kind, "alliances": alliances, "per_alliance": per_alliance, "seed": seed,
-              "generator": GENERATOR_VERSIONS[kind], "head": migrations_head()}
+              "generator": GENERATOR_VERSIONS[kind], "head": states[-1]}
     found = None if rebuild else _marker(url)
-    if found is not None and {k: found.get(k) for k in params if k != "head"} == {
-            k: v for k, v in params.items() if k != "head"} and found.get("head") in migration_states()[:-1]:
+    if (found is not None and found.get("head") in states[:-1]
+            and all(found.get(k) == v for k, v in params.items() if k != "head")):
         log(f"  {engine}: {key}: kept at migration {found['head'].split(':')[0]}: upgrading it in place")
-        _upgrade_kept(url, {**found, "head": params["head"]}, log)
-        found = _marker(url)
+        found = {**found, "head": params["head"]}
+        _upgrade_kept(url, found, log)
     if found is not None and {k: found.get(k) for k in params} == params:
         books = Books(**found["books"])
         books.reused, books.steps, books.url = True, {}, url

@@ -34,8 +34,8 @@ full       1,000,000         1,000 x 10,000    defaults (200 req/s for 30 s)    
 
 Above 2,000,000 entries (the full size's 10,000,000) the many-alliance books are built and timed on
 PostgreSQL only unless ``--many-sqlite`` is given: on SQLite, whose ``entry_totals`` trigger runs once per
-row, that build slows as the totals grow (5,000 rows/s down to 3,300): about 50 minutes on the project's
-2-core machine (PostgreSQL: 21 minutes). A built data set is kept, so
+row, that build slows as the totals grow (14,000 rows/s down to 3,800): 45 to 50 minutes on the project's
+2-core machine (PostgreSQL: 15 to 21 minutes). A built data set is kept, so
 only the first run at a size pays for it; ``--fresh`` (``make bench``) builds its small data sets anew,
 the SQLite ones in a temporary directory.
 """
