@@ -16,6 +16,11 @@ def test_partner_logs_in_with_the_keyboard_and_sees_their_alliance(live_server, 
     page.keyboard.press("Enter")
     page.wait_for_url(live_server.url + "/")
     assert "PPE masks 2020" in page.content()
+    # Figures line up on the right, as in any account book: the table's own left alignment must not win.
+    aligned = page.eval_on_selector_all("table.data td.num, table.data th.num",
+                                        "cells => cells.map(c => getComputedStyle(c).textAlign)")
+    assert aligned
+    assert set(aligned) == {"right"}
     screenshot(page, "home")
 
 
