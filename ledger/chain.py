@@ -389,22 +389,29 @@ def verify_segment(db, alliance_id: int, start: int, limit: int = SEGMENT) -> Se
         _LINK_COLUMNS.where(ChainLink.alliance_id == alliance_id, ChainLink.position >= start,
                             ChainLink.position < start + limit).order_by(ChainLink.position))]
     # Pick up where the links before left off: the newest one before ``start`` (the one just before, unless
-    # links were deleted), as one walk through the whole chain would.
-    before = db.execute(select(ChainLink.position, ChainLink.hash).where(
-        ChainLink.alliance_id == alliance_id, ChainLink.position < start).order_by(ChainLink.position.desc())
-        .limit(1)).first() if links and start > 1 else None
+    # links were deleted), as one walk through the whole chain would; and look one link past the end, whose
+    # previous hash is what the chain holds for the segment's last record (``check_links``).
+    before = _link_where(db, alliance_id, ChainLink.position < start, newest=True) if links and start > 1 else None
+    following = _link_where(db, alliance_id, ChainLink.position >= start + limit) if links else None
     retired = _retired(db, alliance_id)
     wanted: dict[str, list[int]] = defaultdict(list)
-    for link in links:
+    for link in [*links, *([following] if following else [])]:
         wanted[link.record_type].append(link.record_id)
     # A link whose type was rewritten to one no loader knows names a missing record, as in the whole check.
     contents = {(record_type, record_id): fields for record_type, ids in wanted.items()
                 if record_type in LOADERS or record_type in SELF_CONTAINED
                 for record_id, fields in found_contents(db, alliance_id, record_type, ids).items()}
-    problems, _ = check_links(alliance_id, links, contents, retired, position=before.position + 1 if before else 1,
-                              previous=before.hash if before else None)
+    problems, _ = check_links(alliance_id, links, contents, retired, before=before, following=following)
     end = links[-1].position if links else start - 1
     return Segment(start, end, last, problems, start + limit if last >= start + limit else None)
+
+
+def _link_where(db, alliance_id: int, condition: ColumnElement[bool], *, newest: bool = False) -> Link | None:
+    """The first (or ``newest``) link that meets ``condition``: one probe of the (alliance_id, position) index."""
+    order = ChainLink.position.desc() if newest else ChainLink.position
+    row = db.execute(_LINK_COLUMNS.where(ChainLink.alliance_id == alliance_id, condition).order_by(order)
+                     .limit(1)).first()
+    return _link(row) if row else None
 
 
 def _retired(db, alliance_id: int) -> dict[tuple[str, int], int]:

@@ -260,45 +260,126 @@ def retirements(links: Iterable[Link]) -> dict[tuple[str, int], int]:
     return retired_until
 
 
+def _own_hash(alliance_id: int, link: Link, previous_hash: str,
+              fields: Mapping[str, object] | None) -> str | None:
+    """The hash the link's record gives after ``previous_hash`` as it is now (None: its content is unknown)."""
+    if fields is None:
+        return None
+    return link_hash(previous_hash, canonical(link.record_type, link.record_id, alliance_id, link.position, fields))
+
+
 def check_links(alliance_id: int, links: Sequence[Link], contents: Mapping[tuple[str, int], Mapping[str, object]],
-                retired_until: Mapping[tuple[str, int], int], *, position: int = 1,
-                previous: str | None = None) -> tuple[list[Problem], set[tuple[str, int]]]:
-    """Check consecutive ``links`` starting at ``position`` after the hash ``previous`` (None: genesis).
+                retired_until: Mapping[tuple[str, int], int], *, before: Link | None = None,
+                following: Link | None = None) -> tuple[list[Problem], set[tuple[str, int]]]:
+    """Check consecutive ``links`` that come after the link ``before`` (None: the chain's start).
 
     Returns the problems, in position order, and the records the links vouch for (retired ones left out),
-    from which :func:`unlinked` finds records with no link. The whole chain is one call from position 1;
-    a long one can be checked as consecutive segments, each starting from the stored hash of the link
-    before it, which the previous segment checked: together they find exactly what one call finds.
+    from which :func:`unlinked` finds records with no link. The whole chain is one call; a long one can be
+    checked as consecutive segments, each given the stored link just before it and the one just after it
+    (``following``, whose content ``contents`` must hold): together they find exactly what one call finds.
+
+    Each record is checked against the hash *the chain holds for it*: the next link's previous hash, which
+    that link's own hash vouches for, or its own stored hash when it is the newest. So a record changed and
+    its own link's hash recomputed to fit is named, not the untouched record after it; a link whose hash or
+    previous hash alone was rewritten is named as broken, its record as it was chained. A record changed and
+    every link after it recomputed leaves nothing to see here: only an earlier export's head shows it.
     """
     problems: list[Problem] = []
-    expected_previous = genesis(alliance_id) if previous is None else previous
-    expected_position = position
+    previous = before
+    chain = [*links, *([following] if following is not None else [])]
     seen: set[tuple[str, int]] = set()
-    for link in links:
+    for index, link in enumerate(links):
         key = (link.record_type, link.record_id)
-        name = describe(*key)
-        if link.position != expected_position:
-            problems.append(Problem("broken", *key, link.position,
-                                    f"the chain skips or repeats a position: expected {expected_position}, "
-                                    f"found {link.position} (a link was deleted or inserted)"))
-        elif link.previous_hash != expected_previous:
-            problems.append(Problem("broken", *key, link.position,
-                                    "its previous hash is not the hash of the link before it (a link before "
-                                    "it was deleted or rewritten)"))
-        expected_previous, expected_position = link.hash, link.position + 1
-        if link.position < retired_until.get(key, 0):
-            continue  # removed on the record: its content is gone on purpose, its link still chains
-        seen.add(key)
-        fields = {} if link.record_type in SELF_CONTAINED else contents.get(key)
-        if fields is None:
-            problems.append(Problem("missing", *key, link.position,
-                                    f"{name} is missing: it was deleted from the database"))
-            continue
-        recomputed = link_hash(link.previous_hash, canonical(*key, alliance_id, link.position, fields))
-        if recomputed != link.hash:
-            problems.append(Problem("changed", *key, link.position,
-                                    f"{name} does not match its hash: it was changed after it was recorded"))
+        retired = link.position < retired_until.get(key, 0)  # removed on the record: its content is gone on purpose
+        fields = _fields(link, contents, retired)
+        own = _own_hash(alliance_id, link, link.previous_hash, fields)
+        problem, as_chained = _joint(alliance_id, previous, link, fields, own)
+        if problem is not None:
+            problems.append(problem)
+        nxt = chain[index + 1] if index + 1 < len(chain) else None
+        if not retired:
+            seen.add(key)
+            if fields is None:
+                problems.append(Problem("missing", *key, link.position,
+                                        f"{describe(*key)} is missing: it was deleted from the database"))
+            elif not as_chained:
+                found = _content(alliance_id, link, own, nxt, contents, retired_until)
+                if found is not None:
+                    problems.append(found)
+        elif _vouched_by(alliance_id, link, nxt, contents, retired_until):
+            problems.append(_rewritten_hash(link))
+        previous = link
     return problems, seen
+
+
+def _fields(link: Link, contents: Mapping[tuple[str, int], Mapping[str, object]],
+            retired: bool) -> Mapping[str, object] | None:
+    if retired:
+        return None
+    return {} if link.record_type in SELF_CONTAINED else contents.get((link.record_type, link.record_id))
+
+
+def _vouched_by(alliance_id: int, link: Link, nxt: Link | None,
+                contents: Mapping[tuple[str, int], Mapping[str, object]],
+                retired_until: Mapping[tuple[str, int], int]) -> bool:
+    """Whether the next link holds another hash for ``link`` than its stored one, and is itself as chained:
+    then that hash is what ``link`` was chained with, and the break between them is ``link``'s."""
+    if nxt is None or nxt.position != link.position + 1 or nxt.previous_hash == link.hash:
+        return False
+    key = (nxt.record_type, nxt.record_id)
+    fields = _fields(nxt, contents, nxt.position < retired_until.get(key, 0))
+    return fields is not None and _own_hash(alliance_id, nxt, nxt.previous_hash, fields) == nxt.hash
+
+
+def _joint(alliance_id: int, previous: Link | None, link: Link, fields: Mapping[str, object] | None,
+           own: str | None) -> tuple[Problem | None, bool]:
+    """The problem of the joint between ``previous`` (None: the genesis) and ``link``, if ``link`` is to blame;
+    and whether that check already showed the record as it was chained (only its previous hash rewritten)."""
+    key = (link.record_type, link.record_id)
+    expected_position = previous.position + 1 if previous else 1
+    if link.position != expected_position:
+        return Problem("broken", *key, link.position,
+                       f"the chain skips or repeats a position: expected {expected_position}, found "
+                       f"{link.position} (a link was deleted or inserted)"), False
+    expected_previous = previous.hash if previous else genesis(alliance_id)
+    if link.previous_hash == expected_previous:
+        return None, False
+    if previous is not None and own == link.hash:
+        return None, False  # this link is as chained, so the one before it no longer is: named there
+    if own is not None and _own_hash(alliance_id, link, expected_previous, fields) == link.hash:
+        return Problem("broken", *key, link.position,
+                       f"its link's previous hash was rewritten; {describe(*key)} itself is as it was "
+                       "chained"), True
+    return Problem("broken", *key, link.position,
+                   "its previous hash is not the hash of the link before it (a link before it was deleted or "
+                   "rewritten)"), False
+
+
+def _rewritten_hash(link: Link) -> Problem:
+    return Problem("broken", link.record_type, link.record_id, link.position,
+                   f"its link's stored hash was rewritten; {describe(link.record_type, link.record_id)} itself is "
+                   "as it was chained")
+
+
+def _content(alliance_id: int, link: Link, own: str | None, nxt: Link | None,
+             contents: Mapping[tuple[str, int], Mapping[str, object]],
+             retired_until: Mapping[tuple[str, int], int]) -> Problem | None:
+    """Does the record still give the hash the chain holds for it?"""
+    name = describe(link.record_type, link.record_id)
+    if _vouched_by(alliance_id, link, nxt, contents, retired_until):
+        if own is not None and own == nxt.previous_hash:
+            return _rewritten_hash(link)
+        if own == link.hash:
+            return Problem("changed", link.record_type, link.record_id, link.position,
+                           f"{name} does not match the hash it was chained with: it was changed after it was "
+                           "recorded, and its link's hash recomputed to hide it (the next link still holds the "
+                           "original)")
+        return Problem("changed", link.record_type, link.record_id, link.position,
+                       f"{name} does not match its hash: it was changed after it was recorded")
+    if own != link.hash:
+        return Problem("changed", link.record_type, link.record_id, link.position,
+                       f"{name} does not match its hash: it was changed after it was recorded")
+    return None
 
 
 def unlinked(keys: Iterable[tuple[str, int]]) -> list[Problem]:

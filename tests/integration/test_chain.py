@@ -14,6 +14,7 @@ from alembic import command
 from sqlalchemy import event, func, select, text
 
 from ledger.chain import (
+    content_of,
     entry_fields,
     find_fingerprint,
     head_of,
@@ -24,7 +25,7 @@ from ledger.chain import (
 )
 from ledger.db import make_engine
 from ledger.demo import find_demo, load_demo
-from ledger.domain.chain import genesis, make_link
+from ledger.domain.chain import Head, Link, fingerprint, genesis, make_link
 from ledger.migrate import alembic_config, upgrade
 from ledger.models import Activity, Alliance, ChainLink, Entry, Membership, User
 from ledger.services import agreements, checkpoints, entries
@@ -122,6 +123,51 @@ def test_an_edited_amount_date_and_partner_and_a_deleted_entry_are_each_named(se
     assert result.first.position == 3
     assert result.summary().startswith(f"BROKEN at entry #{booked['fabric']} (position 3): ")
     assert "(and 3 more problems)" in result.summary()
+
+
+def forge(session, case: Case, database_url: str, record_id: int, *, rest: bool = False) -> None:
+    """What an attacker with database access does after editing an entry: recompute its link's hash from the
+    entry as it is now (and, with ``rest``, every later link too), so the link agrees with the edit."""
+    session.expire_all()
+    links = links_of(session, case.alliance.id)
+    index = next(i for i, link in enumerate(links) if (link.record_type, link.record_id) == ("entry", record_id))
+    previous: Head | Link = Head(links[index].position - 1, links[index].previous_hash)
+    for link in links[index:] if rest else links[index:index + 1]:
+        previous = make_link(case.alliance.id, previous, link.record_type, link.record_id,
+                             content_of(session, case.alliance.id, link.record_type, link.record_id))
+        sql(database_url, "UPDATE chain_links SET hash = :h, previous_hash = :p WHERE alliance_id = :a "
+            "AND position = :n", h=previous.hash, p=previous.previous_hash, a=case.alliance.id, n=previous.position)
+    session.expire_all()
+
+
+def test_an_amount_changed_and_its_links_hash_recomputed_names_that_entry_not_the_next(session, case, booked,
+                                                                                       database_url):
+    """Issue 16, item 14: the next link still holds the hash the entry was chained with, so the verdict names
+    the entry whose content no longer matches (both ways: whole and in segments), not the untouched next one."""
+    sql(database_url, "UPDATE entries SET amount = amount + 10000 WHERE id = :id", id=booked["waste"])
+    forge(session, case, database_url, booked["waste"])
+    result = verdict(session, case)
+    assert [(p.kind, p.record_id, p.position) for p in result.problems] == [("changed", booked["waste"], 4)]
+    assert "its link's hash recomputed" in result.problems[0].message
+
+
+def test_a_links_hash_rewritten_alone_is_a_broken_link_and_the_entry_as_chained(session, case, booked,
+                                                                               database_url):
+    sql(database_url, "UPDATE chain_links SET hash = :h WHERE alliance_id = :a AND record_type = 'entry' "
+        "AND record_id = :id", h="f" * 64, a=case.alliance.id, id=booked["waste"])
+    result = verdict(session, case)
+    assert [(p.kind, p.record_id, p.position) for p in result.problems] == [("broken", booked["waste"], 4)]
+    assert "itself is as it was chained" in result.problems[0].message
+
+
+def test_an_amount_changed_and_the_rest_of_the_chain_recomputed_verifies_intact_on_its_own(session, case, booked,
+                                                                                          database_url):
+    """Nothing in the chain can show this one: only an earlier export's head does (item 16)."""
+    earlier = head_of(session, case.alliance.id)
+    sql(database_url, "UPDATE entries SET amount = amount + 10000 WHERE id = :id", id=booked["waste"])
+    forge(session, case, database_url, booked["waste"], rest=True)
+    assert verdict(session, case).intact
+    assert find_fingerprint(session, case.alliance.id, fingerprint(earlier)) is None
 
 
 @pytest.mark.parametrize("statement", [

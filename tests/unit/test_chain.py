@@ -184,3 +184,36 @@ def test_an_id_reused_after_a_removal_is_checked_as_the_new_record():
     # Removed and nothing new: a checkpoint row that turns up again was not added by the app.
     verdict = verify(ALLIANCE, links[:2], {("checkpoint", 1): {"label": "old"}})
     assert [p.kind for p in verdict.problems] == ["unlinked"]
+
+
+def _recomputed(links: list[Link], index: int, fields: dict) -> list[Link]:
+    """An attacker's edit: the record at ``index`` changed and its own link's hash recomputed to fit it."""
+    link = links[index]
+    forged = make_link(ALLIANCE, Link(link.position - 1, "entry", 0, link.previous_hash, "") if index else None,
+                       link.record_type, link.record_id, fields)
+    return [*links[:index], forged, *links[index + 1:]]
+
+
+@given(st.lists(entry_fields, min_size=2, max_size=12), st.data())
+def test_a_change_hidden_by_recomputing_its_own_link_names_that_record_not_the_next(fields_list, data):
+    """Issue 16, item 14: the next link still holds the hash the record was chained with, so the record whose
+    content no longer matches is the one named, as changed, and the untouched next record is not blamed."""
+    links = build_chain(ALLIANCE, records_of(fields_list))
+    index = data.draw(st.integers(0, len(fields_list) - 2))  # the newest has no next link: only a head shows it
+    contents = contents_of(fields_list)
+    changed = {**fields_list[index], "amount_cents": fields_list[index]["amount_cents"] + data.draw(st.integers(1, 99))}
+    contents[("entry", index + 1)] = changed
+    verdict = verify(ALLIANCE, _recomputed(links, index, changed), contents)
+    assert [(p.kind, p.record_id, p.position) for p in verdict.problems] == [("changed", index + 1, index + 1)]
+    assert "recomputed" in verdict.problems[0].message
+
+
+@given(st.lists(entry_fields, min_size=2, max_size=12), st.data())
+def test_a_rewritten_hash_or_previous_hash_alone_blames_the_link_not_the_record(fields_list, data):
+    links = build_chain(ALLIANCE, records_of(fields_list))
+    index = data.draw(st.integers(0, len(fields_list) - 2))
+    contents = contents_of(fields_list)
+    own = [*links[:index], replace(links[index], hash="0" * 64), *links[index + 1:]]
+    assert [(p.kind, p.record_id) for p in verify(ALLIANCE, own, contents).problems] == [("broken", index + 1)]
+    following = [*links[:index + 1], replace(links[index + 1], previous_hash="0" * 64), *links[index + 2:]]
+    assert [(p.kind, p.record_id) for p in verify(ALLIANCE, following, contents).problems] == [("broken", index + 2)]
