@@ -32,14 +32,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from ledger import totals
 from ledger.domain.chain import (
     RETIRES,
     SELF_CONTAINED,
+    HeadCheck,
     Link,
     Problem,
+    Report,
     Verdict,
     check_links,
     parse_fingerprint,
+    report,
     retirements,
     unlinked,
     verify,
@@ -458,17 +462,6 @@ def find_fingerprint(db, alliance_id: int, fingerprint: str) -> Link | None:
     return _link(row)
 
 
-@dataclass(frozen=True)
-class HeadCheck:
-    """An earlier export's chain head compared with the chain now."""
-
-    fingerprint: str
-    found: bool
-    position: int
-    #: Records chained after the earlier head (when found).
-    added_since: int
-
-
 def check_head(db, alliance_id: int, text: object, last: int, field: str = "head") -> HeadCheck:
     """Is the head an earlier export printed still a link of this alliance's chain (its newest at ``last``)?
 
@@ -477,4 +470,31 @@ def check_head(db, alliance_id: int, text: object, last: int, field: str = "head
     position, prefix = parse_fingerprint(text, field)
     shown = f"{position}-{prefix}" if position else "0-genesis"
     found = position == 0 or find_fingerprint(db, alliance_id, shown) is not None
-    return HeadCheck(shown, found, position, max(last - position, 0) if found else 0)
+    return HeadCheck(shown, found, position, last)
+
+
+def report_of(db, alliance_id: int, head: str | None = None) -> Report:
+    """The whole check in one verdict: the chain, the running totals, and an earlier export's ``head`` if given.
+
+    What ``flask ledger verify``, ``GET .../chain`` and the Verify page show. InvalidInput (field ``head``)
+    if the head is malformed.
+    """
+    verdict = verify_alliance(db, alliance_id)
+    last = verdict.head.position if verdict.head else 0
+    head_check = check_head(db, alliance_id, head, last) if head else None
+    return report(verdict.count, verdict.problems, len(verdict.problems), totals.mismatches(db, alliance_id),
+                  head_check)
+
+
+def report_after_walk(db, alliance_id: int, found: int, first: int | None, head: str | None = None) -> Report:
+    """The verdict of a check walked in segments (the Verify page of a long chain), completed here.
+
+    ``found`` problems were found by the segments, the first at position ``first``: that link is checked again
+    (its segment of one, which finds what the whole check finds there) to name it; then the records with no
+    link, the running totals and the head, as :func:`report_of` does.
+    """
+    problems = verify_segment(db, alliance_id, first, 1).problems[:1] if found and first else []
+    rest = unlinked_problems(db, alliance_id)
+    head_check = check_head(db, alliance_id, head, head_position(db, alliance_id)) if head else None
+    return report(head_position(db, alliance_id), problems + rest, found + len(rest),
+                  totals.mismatches(db, alliance_id), head_check)

@@ -180,20 +180,27 @@ def restore_command(source: str) -> None:
 
 @ledger_cli.command("verify")
 @click.argument("alliance_id", type=int, required=False)
-def verify_command(alliance_id: int | None) -> None:
-    """Check the hash chain of ALLIANCE_ID (default: every alliance); exit 1 at the first record that does not match.
+@click.option("--head", help="The chain head an earlier export of ALLIANCE_ID printed (e.g. 42-3fa9c1d2e4b5a6f7): "
+                             "is it still in the chain?")
+def verify_command(alliance_id: int | None, head: str | None) -> None:
+    """Check the books of ALLIANCE_ID (default: every alliance): the hash chain, the running totals, and with
+    --head an earlier export's chain head. Exit 1 if any check fails.
 
-    Prints "intact: N records, head P-HASH" per alliance, or every problem found (changed, missing, unlinked
-    records, broken links). Compare the head with the one printed in an earlier export.
+    Prints the verdict the Verify page and the API give, then every finding: records changed, missing or
+    unlinked, links broken, totals that no longer match the entries, a head no longer in the chain.
     """
     from sqlalchemy import select
 
-    from ledger.chain import verify_alliance
+    from ledger.chain import head_of, report_of
     from ledger.db import MAX_ID
+    from ledger.domain.chain import fingerprint
     from ledger.models import Alliance
 
     session = get_session()
     if alliance_id is None:
+        if head is not None:
+            click.echo("error: --head: give the ALLIANCE_ID whose export printed it", err=True)
+            raise SystemExit(2)
         alliances = list(session.scalars(select(Alliance).order_by(Alliance.id)))
     else:
         alliance = session.get(Alliance, alliance_id) if 0 < alliance_id <= MAX_ID else None
@@ -203,16 +210,23 @@ def verify_command(alliance_id: int | None) -> None:
         alliances = [alliance]
     broken = 0
     for alliance in alliances:
-        verdict = verify_alliance(session, alliance.id)
-        click.echo(f"Alliance #{alliance.id} {alliance.name}: {verdict.summary()}")
-        for problem in verdict.problems:
+        try:
+            found = report_of(session, alliance.id, head)
+        except InvalidInput as exc:
+            for message in exc.errors.values():
+                click.echo(f"error: --head: {message}", err=True)
+            raise SystemExit(2) from None
+        click.echo(f"Alliance #{alliance.id} {alliance.name}: {found.headline} {found.message}")
+        click.echo(f"  chain head now: {fingerprint(head_of(session, alliance.id))}")
+        for problem in found.problems:
             where = f"position {problem.position}" if problem.position else "no position"
             click.echo(f"  {problem.kind}: {problem.record} ({where}): {problem.message}")
-        off = totals.mismatches(session, alliance.id)
-        for problem in off:
-            click.echo(f"  totals: {problem} (after an entry was changed outside the app; "
-                       f"`flask ledger rebuild-totals {alliance.id}` recomputes them once the chain is settled)")
-        broken += not verdict.intact or bool(off)
+        for gap in found.totals:
+            click.echo(f"  totals: {gap.message} (`flask ledger rebuild-totals {alliance.id}` recomputes them once "
+                       "the books are settled)")
+        if found.head_check is not None and not found.head_check.found:
+            click.echo(f"  head {found.head_check.code.replace('_', ' ')}: {found.head_check.fingerprint}")
+        broken += not found.intact
     if broken:
         raise SystemExit(1)
 

@@ -20,8 +20,9 @@ from sqlalchemy import BigInteger, and_, cast, delete, func, literal, or_, selec
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import iterate
 
+from ledger.domain.chain import TotalsGap
 from ledger.domain.grains import ALL_TIME_START, Grain, Segment, segments
-from ledger.models import Alliance, Entry, EntryTotal
+from ledger.models import Alliance, Category, Entry, EntryTotal, Partner, Pool
 
 #: The columns a read can group by or filter on (0 stands for "none" in the optional ones).
 OPTIONAL = ("counterparty_id", "pool_id", "category_id")
@@ -140,11 +141,12 @@ def rebuild(session: Session, alliance_id: int | None = None) -> None:
         session.execute(table.insert().from_select(COLUMNS, _grain_select(session, grain, alliance_id)))
 
 
-def mismatches(session: Session, alliance_id: int) -> list[str]:
+def mismatches(session: Session, alliance_id: int) -> list[TotalsGap]:
     """How the all-time totals (with and without categories) differ from the entries themselves (empty: agree).
 
     The entries are aggregated once, per category; the rows without categories are checked against that
-    aggregate summed over the categories, not against a second pass over every entry.
+    aggregate summed over the categories, not against a second pass over every entry. A figure off in a
+    category is off in the categories' sum too: it is named once, by its category.
     """
     fresh: dict[tuple, tuple[int, int]] = {
         tuple(r[3:-2]): (int(r[-2]), int(r[-1])) for r in session.execute(_grain_select(session, Grain.ALL_TIME,
@@ -153,18 +155,36 @@ def mismatches(session: Session, alliance_id: int) -> list[str]:
     for (*key, _), (count, amount) in fresh.items():
         before = summed.get((*key, 0), (0, 0))
         summed[(*key, 0)] = (before[0] + count, before[1] + amount)
-    problems = []
+    off: list[tuple[tuple, tuple[int, int], tuple[int, int], bool]] = []
     for grain, expected in ((Grain.ALL_TIME, fresh), (Grain.ALL_TIME_SUMMED, summed)):
-        stored = {tuple(r[:-2]): (r[-2], r[-1]) for r in session.execute(
+        stored = {tuple(r[:-2]): (int(r[-2]), int(r[-1])) for r in session.execute(
             select(EntryTotal.kind, EntryTotal.partner_id, EntryTotal.counterparty_id, EntryTotal.pool_id,
                    EntryTotal.category_id, EntryTotal.entries, EntryTotal.amount)
             .where(EntryTotal.alliance_id == alliance_id, EntryTotal.grain == grain.value))}
+        named = {key[:4] for key, _, _, _ in off}
         for key in sorted(set(stored) | set(expected), key=str):
-            if stored.get(key, (0, 0)) != expected.get(key, (0, 0)):
-                kind, partner, counterparty, pool, category = key
-                have, want = stored.get(key, (0, 0)), expected.get(key, (0, 0))
-                where = "all categories" if grain is Grain.ALL_TIME_SUMMED else f"category #{category}"
-                problems.append(f"{kind.value} of partner #{partner} (counterparty #{counterparty}, pool #{pool}, "
-                                f"{where}): the totals hold {have[0]} entries summing {have[1]}, "
-                                f"the entries {want[0]} summing {want[1]}")
-    return problems
+            have, want = stored.get(key, (0, 0)), expected.get(key, (0, 0))
+            if have != want and (grain is Grain.ALL_TIME or key[:4] not in named):
+                off.append((key, have, want, grain is Grain.ALL_TIME_SUMMED))
+    return _named(session, alliance_id, off) if off else []
+
+
+def _named(session: Session, alliance_id: int,
+           off: list[tuple[tuple, tuple[int, int], tuple[int, int], bool]]) -> list[TotalsGap]:
+    """The gaps with the partners, pools and categories named as people know them."""
+    alliance = session.get(Alliance, alliance_id)
+    partners = dict(session.execute(select(Partner.id, Partner.name).where(Partner.alliance_id == alliance_id)).all())
+    categories = dict(session.execute(select(Category.id, Category.name)
+                                      .where(Category.alliance_id == alliance_id)).all())
+    pool_ids = {key[3] for key, _, _, _ in off if key[3]}
+    pools = dict(session.execute(select(Pool.id, Pool.name).where(Pool.id.in_(pool_ids))).all()) if pool_ids else {}
+
+    def name(names: dict[int, str], record_id: int, what: str) -> str:
+        return names.get(record_id) or f"{what} #{record_id}"
+
+    return [TotalsGap(kind.value, partner, name(partners, partner, "partner"), counterparty or None,
+                      name(partners, counterparty, "partner") if counterparty else None, pool or None,
+                      name(pools, pool, "pool") if pool else None, category or None,
+                      name(categories, category, "category") if category else None,
+                      have[0], have[1], want[0], want[1], alliance.currency, summed)
+            for (kind, partner, counterparty, pool, category), have, want, summed in off]

@@ -1,5 +1,9 @@
 """The hash chain through /api/v1: the verdict and head the Verify page shows, for scripts that keep exports.
 
+``GET .../chain`` answers with the one verdict every channel gives (``ledger.chain.report_of``): ``state``
+("intact" only when the chain, the running totals and a ``head`` given all check out), the words
+(``headline``, ``message``) and the findings with their codes and ids (``problems``, ``totals``, ``head_check``).
+
 ``GET .../chain`` checks the whole chain in one request: about 40 s at a million records. A script that
 checks a long chain walks it as the Verify page does: ``GET .../chain/segment?from=1`` and on, following
 ``next_start``, then ``GET .../chain/unlinked``; together they find exactly what the whole check finds.
@@ -12,9 +16,9 @@ from flask import jsonify, request
 from ledger.api.auth import membership_or_404
 from ledger.api.blueprint import bp
 from ledger.api.errors import BadRequest
-from ledger.chain import SEGMENT, check_head, unlinked_problems, verify_alliance, verify_segment
+from ledger.chain import SEGMENT, head_of, report_of, unlinked_problems, verify_segment
 from ledger.db import MAX_ID
-from ledger.domain.chain import PROBLEMS_SHOWN, Problem
+from ledger.domain.chain import PROBLEMS_SHOWN, Problem, fingerprint
 from ledger.domain.errors import FieldErrors, InvalidInput
 from ledger.domain.text import parse_whole_number
 from ledger.extensions import get_session
@@ -22,27 +26,19 @@ from ledger.extensions import get_session
 
 @bp.get("/alliances/<id:alliance_id>/chain")
 def get_chain(alliance_id: int):
+    """The verdict the Verify page and ``flask ledger verify`` give (``ledger.chain.report_of``), with its head."""
     alliance = membership_or_404(alliance_id).alliance
     session = get_session()
-    verdict = verify_alliance(session, alliance.id)
-    head_check = None
-    raw = (request.args.get("head") or "").strip()
-    if raw:
-        try:
-            found = check_head(session, alliance.id, raw, verdict.head.position if verdict.head else 0)
-        except InvalidInput as exc:
-            raise BadRequest("Some query parameters are not valid.", exc.errors) from None
-        head_check = {"fingerprint": found.fingerprint, "found": found.found, "position": found.position,
-                      "added_since": found.added_since}
-    head = verdict.head
+    try:
+        found = report_of(session, alliance.id, (request.args.get("head") or "").strip() or None)
+    except InvalidInput as exc:
+        raise BadRequest("Some query parameters are not valid.", exc.errors) from None
+    head = head_of(session, alliance.id)
     return jsonify({
-        "intact": verdict.intact,
-        "count": verdict.count,
-        "fingerprint": verdict.fingerprint,
+        **found.as_dict(),
+        "fingerprint": fingerprint(head),
         "head": None if head is None else {"position": head.position, "record_type": head.record_type,
                                            "record_id": head.record_id, "hash": head.hash},
-        **_problems(verdict.problems),
-        "head_check": head_check,
     })
 
 

@@ -933,9 +933,39 @@ SCHEMAS.update({
                                                     "was rewritten."},
         "position": {"type": "integer", "minimum": 0},
         "added_since": {"type": "integer", "minimum": 0, "description": "Records chained after it (0 if not found)."},
+        "last_position": {"type": "integer", "minimum": 0, "description": "The newest link's position now."},
+        "code": {"type": "string", "enum": ["found", "cut_short", "rewritten"],
+                 "description": "found; cut_short: it lies beyond the chain's end now (the newest records were "
+                                "deleted with their links, or the chain rewritten); rewritten: the link at its "
+                                "position is another (a record at or before it was changed and every later link "
+                                "recomputed), or the head was mistyped."},
+        "message": {**STRING, "description": "The same in words, as the Verify page says it."},
+    }),
+    "TotalsGap": obj({
+        "kind": enum_of(EntryKind),
+        "partner_id": ID, "partner": STRING,
+        "counterparty_id": nullable(ID), "counterparty": nullable(STRING),
+        "pool_id": nullable(ID), "pool": nullable(STRING),
+        "category_id": nullable(ID), "category": nullable(STRING),
+        "all_categories": {"type": "boolean", "description": "The figure of every category together (what "
+                                                             "balances read), off while each category's agrees."},
+        "held_entries": {"type": "integer", "minimum": 0, "description": "Entries the running totals count."},
+        "entries": {"type": "integer", "minimum": 0, "description": "Entries there are."},
+        "held_amount": {**ref("Money"), "description": "What the running totals (which balances read) hold."},
+        "amount": {**ref("Money"), "description": "What the entries add up to."},
+        "difference": {**ref("Money"), "description": "held_amount - amount."},
+        "message": {**STRING, "description": "The same in words, as the Verify page says it."},
     }),
     "Chain": obj({
-        "intact": {"type": "boolean", "description": "Every record matches its link and every link its predecessor."},
+        "intact": {"type": "boolean", "description": "Every check passed: every record matches its link and every "
+                                                     "link its predecessor, the running totals add up to the "
+                                                     "entries, and the head given (if any) is still in the chain."},
+        "state": {"type": "string", "enum": ["intact", "broken"], "description": "intact exactly when intact is "
+                                                                                 "true."},
+        "headline": {**STRING, "description": "The verdict in a few words, as the Verify page and `flask ledger "
+                                              "verify` say it."},
+        "message": {**STRING, "description": "The verdict in words a partner understands: the first record that "
+                                             "does not match, the figures off and by how much, the head check."},
         "count": {"type": "integer", "minimum": 0, "description": "Links in the chain."},
         "fingerprint": _FINGERPRINT,
         "head": nullable(ref("ChainLink")),
@@ -943,6 +973,9 @@ SCHEMAS.update({
                      "description": f"In chain order, then records with no link; the first is the first break. "
                                     f"At most the first {PROBLEMS_SHOWN}."},
         "problem_count": {"type": "integer", "minimum": 0, "description": "Every problem found, listed or not."},
+        "totals": {"type": "array", "items": ref("TotalsGap"),
+                   "description": "Figures where the running totals that balances read differ from the entries "
+                                  "(an entry changed or deleted behind the app's back)."},
         "head_check": nullable(ref("HeadCheck")),
     }),
     "ChainSegment": obj({

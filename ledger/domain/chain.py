@@ -39,6 +39,7 @@ from decimal import Decimal
 from enum import Enum
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.money import to_decimal_string, to_display_string
 
 #: Bumped if the canonical form ever changes, so old and new links can never be confused.
 FORMAT = 1
@@ -399,3 +400,184 @@ def verify(alliance_id: int, links: Sequence[Link],
     problems, seen = check_links(alliance_id, links, contents, retirements(links))
     problems += unlinked(set(contents) - seen)
     return Verdict(alliance_id, len(links), links[-1] if links else None, problems)
+
+
+# --- The one verdict every channel shows ------------------------------------------------------------------
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record{'' if count == 1 else 's'}"
+
+
+def _entries(count: int) -> str:
+    return "no entries" if count == 0 else f"{count:,} entr{'y' if count == 1 else 'ies'}"
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """An earlier export's chain head compared with the chain now (whose newest link is at ``last``)."""
+
+    fingerprint: str
+    found: bool
+    position: int
+    #: The newest link's position now.
+    last: int
+
+    @property
+    def added_since(self) -> int:
+        """Records chained after the earlier head (0 when it is not found)."""
+        return max(self.last - self.position, 0) if self.found else 0
+
+    @property
+    def code(self) -> str:
+        """found; cut_short: it lies past the chain's end now; rewritten: the link at its position differs."""
+        if self.found:
+            return "found"
+        return "cut_short" if self.position > self.last else "rewritten"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"fingerprint": self.fingerprint, "found": self.found, "position": self.position,
+                "added_since": self.added_since, "last_position": self.last, "code": self.code,
+                "message": self.message}
+
+    @property
+    def message(self) -> str:
+        head = f"The chain head of the earlier export, {self.fingerprint},"
+        if self.code == "found":
+            since = f"; {_records(self.added_since)} chained since" if self.added_since else ""
+            return (f"{head} is in the chain (position {self.position:,}): the records up to that export are the "
+                    f"ones chained then{since}.")
+        if self.code == "cut_short":
+            gone = self.position - self.last
+            what = ("the record chained last by then was deleted together with its link" if gone == 1 else
+                    f"the {gone:,} records chained last by then were deleted together with their links")
+            return (f"{head} lies beyond the end of the chain, which now ends at position {self.last:,}: {what}, "
+                    f"or the chain was rewritten. Which {'record it was' if gone == 1 else 'records they were'}, "
+                    "the chain cannot tell: the earlier export lists "
+                    f"{'it' if gone == 1 else 'them'}.")
+        return (f"{head} is not in the chain: a record at position {self.position:,} or earlier was changed and "
+                "every link after it recomputed to hide it (or the head was mistyped, or is another "
+                "alliance's). Which record was changed, the chain itself cannot tell: compare the books with "
+                "that export.")
+
+
+@dataclass(frozen=True)
+class TotalsGap:
+    """One figure where the running totals that balances are read from differ from the entries themselves.
+
+    Names as people know them (None: no counterparty, pool or category) and amounts in minor units of
+    ``currency``; the ids are for scripts. ``all_categories``: the figure of every category together (the
+    rows balances read), off while each category's agrees.
+    """
+
+    kind: str
+    partner_id: int
+    partner: str
+    counterparty_id: int | None
+    counterparty: str | None
+    pool_id: int | None
+    pool: str | None
+    category_id: int | None
+    category: str | None
+    held_entries: int
+    held_amount: int
+    entries: int
+    amount: int
+    currency: str
+    all_categories: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """Ids and names, amounts as the API writes money (decimal strings), and the message."""
+        money = {name: to_decimal_string(getattr(self, name), self.currency)
+                 for name in ("held_amount", "amount")}
+        return {"kind": self.kind, "partner_id": self.partner_id, "partner": self.partner,
+                "counterparty_id": self.counterparty_id, "counterparty": self.counterparty, "pool_id": self.pool_id,
+                "pool": self.pool, "category_id": self.category_id, "category": self.category,
+                "all_categories": self.all_categories, "held_entries": self.held_entries, "entries": self.entries,
+                **money,
+                "difference": to_decimal_string(self.held_amount - self.amount, self.currency),
+                "message": self.message}
+
+    @property
+    def message(self) -> str:
+        details = [d for d in ("all categories together" if self.all_categories else self.category,
+                               self.pool and f"pool {self.pool}",
+                               self.counterparty and f"counterparty {self.counterparty}") if d]
+        figure = f"{self.partner}'s {self.kind.replace('_', ' ')} entries" + (f" ({', '.join(details)})"
+                                                                              if details else "")
+        difference = self.held_amount - self.amount
+        apart = (f"{to_display_string(abs(difference), self.currency)} {'more' if difference > 0 else 'less'} in "
+                 "the totals" if difference else "the same amount, but not the same number of entries")
+        return (f"{figure}: the running totals hold {to_display_string(self.held_amount, self.currency)} over "
+                f"{_entries(self.held_entries)}, the entries themselves {to_display_string(self.amount, self.currency)}"
+                f" over {_entries(self.entries)}: {apart}")
+
+
+@dataclass(frozen=True)
+class Report:
+    """The verdict of a check, as the command line, the API and the Verify page all show it.
+
+    ``state`` is "intact" only when every check passed: the chain, the running totals, and the earlier
+    export's head when one was given. ``headline`` and ``message`` say it in words; the lists are the
+    findings behind it (``problems`` all those found, or the first ones of ``problem_count``).
+    """
+
+    state: str
+    headline: str
+    message: str
+    count: int
+    problems: list[Problem]
+    problem_count: int
+    totals: list[TotalsGap]
+    head_check: HeadCheck | None
+
+    @property
+    def intact(self) -> bool:
+        return self.state == "intact"
+
+    def shown_problems(self, limit: int = PROBLEMS_SHOWN) -> list[Problem]:
+        """The first ``limit`` problems: what a page or an answer lists (``problem_count`` counts them all)."""
+        return self.problems[:limit]
+
+    def as_dict(self) -> dict[str, object]:
+        """The verdict as the chain API and the Verify page's script read it: words and machine fields."""
+        return {"intact": self.intact, "state": self.state, "headline": self.headline, "message": self.message,
+                "count": self.count, "problems": [p.as_dict() for p in self.shown_problems()],
+                "problem_count": self.problem_count, "totals": [g.as_dict() for g in self.totals],
+                "head_check": None if self.head_check is None else self.head_check.as_dict()}
+
+
+def report(count: int, problems: Sequence[Problem], problem_count: int, totals: Sequence[TotalsGap],
+           head_check: HeadCheck | None) -> Report:
+    """Put the findings of a check into one verdict: the chain's ``problems`` (the first ones, in chain order,
+    of ``problem_count``) over ``count`` links, the ``totals`` that disagree with the entries, and an earlier
+    export's ``head_check`` (None: none given)."""
+    shown = list(problems)
+    head_off = head_check is not None and not head_check.found
+    if not problem_count and not totals and not head_off:
+        message = f"{_records(count)} chained, every one as it was recorded; the running totals add up to the entries."
+        if head_check is not None:
+            message += " " + head_check.message
+        return Report("intact", "Intact:", message, count, [], 0, [], head_check)
+    sentences: list[str] = []
+    if problem_count:
+        headline = "The chain is broken."
+        first = shown[0] if shown else None
+        if first is not None:
+            where = f" (position {first.position:,})" if first.position else ""
+            sentences.append(f"The first record that does not match: {first.record}{where}: {first.message}.")
+        more = problem_count - (1 if first is not None else 0)
+        if more:
+            sentences.append(f"{'And ' if first is not None else 'The chain has '}{more:,} "
+                             f"{'more ' if first is not None else ''}problem{'' if more == 1 else 's'}.")
+    else:
+        headline = "The running totals no longer match the entries." if totals else "The chain was rewritten."
+        sentences.append(f"The chain of {_records(count)} holds together on its own, but that does not show the "
+                         "newest records deleted with their links, or a chain rewritten from a record on.")
+    if totals:
+        sentences.append("The running totals that balances are read from no longer match the entries, so balances "
+                         "show figures the entries do not add up to: " + "; ".join(g.message for g in totals)
+                         + ". An entry was changed or deleted in the database behind the app's back.")
+    if head_check is not None:
+        sentences.append(head_check.message)
+    return Report("broken", headline, " ".join(sentences), count, shown, problem_count, list(totals), head_check)

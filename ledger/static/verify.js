@@ -1,8 +1,9 @@
 // The Verify page of a long chain: the server checks it a segment a request (a second or so each), so no
 // request runs for a minute; this walks the segments from position 1, shows how far it has got, lists the
-// first problems found, then asks for the last step (records with no link, and the running totals) and says
-// the verdict. The server's answer is only ever put in as text. Without JavaScript the page offers the
-// whole check in one request instead.
+// first problems found, then asks for the last step (records with no link, the running totals, an earlier
+// export's head) and shows the verdict the server puts together from what the segments found: the same
+// verdict, in the same words, as the whole check, the API and `flask ledger verify`. The server's answer is
+// only ever put in as text. Without JavaScript the page offers the whole check in one request instead.
 (function () {
   "use strict";
 
@@ -19,7 +20,7 @@
     var count = parseInt(walk.dataset.count, 10);
     var listed = 0;
     var found = 0;
-    var first = null;
+    var first = null;  // the position of the first problem the segments found
 
     function json(url) {
       return fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
@@ -38,7 +39,7 @@
     function add(answer) {
       found += answer.problem_count;
       answer.problems.forEach(function (problem) {
-        if (first === null) first = problem;
+        if (first === null && problem.position !== null) first = problem.position;
         if (listed >= shown) return;
         var row = document.createElement("tr");
         row.dataset.kind = problem.kind;
@@ -60,6 +61,7 @@
 
     function say(state, strong, rest) {
       verdict.dataset.intact = state;
+      verdict.dataset.state = state === "true" ? "intact" : state === "false" ? "broken" : state;
       verdict.className = state === "false" ? "banner banner-warn" : "banner";
       verdict.setAttribute("role", state === "false" ? "alert" : "status");
       verdict.textContent = "";
@@ -77,13 +79,8 @@
     function finish(rest) {
       add(rest);
       bar.hidden = true;
-      if (found === 0) {
-        say("true", "Intact:", count.toLocaleString("en") + " record" + (count === 1 ? "" : "s") +
-          " chained, every one as it was recorded.");
-      } else {
-        say("false", "The chain is broken.", "The first record that does not match: " + first.record +
-          (first.position === null ? "" : " (position " + first.position + ")") + ": " + first.message + ".");
-      }
+      var outcome = rest.verdict;
+      say(outcome.intact ? "true" : "false", outcome.headline, outcome.message);
       totalsCheck.className = rest.totals_off.length ? "banner banner-warn" : "muted";
       totalsCheck.dataset.agree = rest.totals_off.length ? "false" : "true";
       totalsCheck.textContent = rest.totals_off.length
@@ -92,13 +89,19 @@
         : "The running totals that balances are read from add up to the entries exactly.";
     }
 
+    function restUrl() {
+      var url = walk.dataset.restUrl;
+      return url + (url.indexOf("?") === -1 ? "?" : "&") + "found=" + found +
+        (first === null ? "" : "&first=" + first);
+    }
+
     function segment(from) {
       return json(walk.dataset.segmentUrl + "?from=" + from).then(function (answer) {
         add(answer);
         count = answer.last;  // records chained while the check runs are checked too
         bar.max = count;
         progress(Math.max(answer.end, 0));
-        return answer.next === null ? json(walk.dataset.restUrl).then(finish) : segment(answer.next);
+        return answer.next === null ? json(restUrl()).then(finish) : segment(answer.next);
       });
     }
 

@@ -111,7 +111,8 @@ def test_the_api_reports_the_chain_as_documented(api, session, case, booked, dat
     assert body["head"]["record_type"] == "entry"
 
     checked = api.get(url, who="alpha", query={"head": body["fingerprint"]}).get_json()["head_check"]
-    assert checked == {"fingerprint": body["fingerprint"], "found": True, "position": 7, "added_since": 0}
+    assert checked == {"fingerprint": body["fingerprint"], "found": True, "position": 7, "added_since": 0,
+                       "last_position": 7, "code": "found", "message": checked["message"]}
 
     bad = api.get(url, who="alpha", query={"head": "seven"})
     assert bad.status_code == 400
@@ -216,7 +217,7 @@ def test_the_page_of_a_long_chain_walks_it_from_the_browser(app, client, auth, s
         start = segment["next"]
     assert checked == [(1, 3), (4, 6), (7, 7)]
     rest = client.get(walk.get("data-rest-url")).get_json()
-    assert rest == {"problems": [], "problem_count": 0, "totals_off": []}
+    assert (rest["problems"], rest["problem_count"], rest["totals_off"]) == ([], 0, [])
     assert kinds == [("changed", booked["ads"], f"entry #{booked['ads']}")]
     _, whole = page(client, case, "?all=1")
     assert whole.get_element_by_id("verdict").get("data-intact") == "false"
@@ -224,3 +225,74 @@ def test_the_page_of_a_long_chain_walks_it_from_the_browser(app, client, auth, s
         bad = client.get(f"{walk.get('data-segment-url')}?from={nonsense}")
         assert bad.status_code == 400
         assert set(bad.get_json()["error"]["fields"]) == {"from"}
+
+
+def delete_newest_entry_and_its_link(database_url: str, case, ids: dict) -> None:
+    """The newest record and its link gone: the chain alone still holds together, the totals do not."""
+    sql(database_url, "DELETE FROM chain_links WHERE alliance_id = :a AND record_type = 'entry' AND record_id = :id",
+        "DELETE FROM activity WHERE entry_id = :id", "DELETE FROM entries WHERE id = :id",
+        a=case.alliance.id, id=ids["reversal"])
+
+
+def test_a_deleted_newest_entry_gets_one_verdict_in_words_in_every_channel(
+        app, client, auth, api, session, case, booked, database_url):  # noqa: F811
+    """Issue 16, item 15: the page, its segmented walk, the API and the command line say the same, never
+    "intact", naming the partner and the figure with money as money (no internal ids, no cents)."""
+    delete_newest_entry_and_its_link(database_url, case, booked)
+    auth.login("alpha")
+    _, doc = page(client, case)
+    banner = doc.get_element_by_id("verdict")
+    assert banner.get("data-intact") == "false"
+    words = " ".join(banner.text_content().split())
+    assert "intact" not in words.lower()
+    assert "The running totals no longer match the entries." in words
+    assert "Alpha's cost entries" in words
+    assert "EUR 99.99 less in the totals" in words
+    assert "partner #" not in words
+    assert "9999" not in words
+
+    body = api.get(f"/alliances/{case.alliance.id}/chain", who="alpha").get_json()
+    assert (body["intact"], body["state"]) == (False, "broken")
+    assert " ".join(f"{body['headline']} {body['message']}".split()) == words
+    assert [(g["partner"], g["partner_id"], g["kind"], g["difference"]) for g in body["totals"]] == [
+        ("Alpha", case.pid("Alpha"), "cost", "-99.99")]
+
+    app.config["VERIFY_SEGMENT"] = 3
+    _, walk_page = page(client, case)
+    walk = walk_page.get_element_by_id("verify-walk")
+    rest = client.get(f"{walk.get('data-rest-url')}?found=0").get_json()
+    assert rest["verdict"]["state"] == "broken"
+    assert " ".join(f"{rest['verdict']['headline']} {rest['verdict']['message']}".split()) == words
+
+    result = app.test_cli_runner().invoke(args=["ledger", "verify", str(case.alliance.id)])
+    assert result.exit_code == 1
+    assert "intact" not in result.output.lower()
+    assert words in " ".join(result.output.split())
+
+
+def test_the_walk_names_the_first_problem_the_segments_found_as_the_whole_check_does(
+        app, client, auth, case, booked, database_url):  # noqa: F811
+    sql(database_url, "UPDATE entries SET amount = amount + 1 WHERE id = :id", id=booked["waste"])
+    auth.login("alpha")
+    _, whole = page(client, case)
+    words = " ".join(whole.get_element_by_id("verdict").text_content().split())
+    app.config["VERIFY_SEGMENT"] = 3
+    _, doc = page(client, case)
+    rest_url = doc.get_element_by_id("verify-walk").get("data-rest-url")
+    rest = client.get(f"{rest_url}?found=1&first=4").get_json()
+    assert " ".join(f"{rest['verdict']['headline']} {rest['verdict']['message']}".split()) == words
+    assert client.get(f"{rest_url}?found=x").status_code == 400
+
+
+def test_an_earlier_head_not_in_the_chain_is_never_intact(
+        client, auth, api, session, case, booked, database_url):  # noqa: F811
+    earlier = head_now(session, case)
+    delete_newest_entry_and_its_link(database_url, case, booked)
+    body = api.get(f"/alliances/{case.alliance.id}/chain", who="alpha", query={"head": earlier}).get_json()
+    assert body["intact"] is False
+    assert body["head_check"]["code"] == "cut_short"
+    assert "the record chained last by then was deleted together with its link" in body["message"]
+    auth.login("alpha")
+    _, doc = page(client, case, f"?head={earlier}")
+    assert doc.get_element_by_id("verdict").get("data-intact") == "false"
+    assert doc.get_element_by_id("head-check").get("data-code") == "cut_short"

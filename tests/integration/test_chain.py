@@ -309,15 +309,17 @@ def runner(app):
 def test_the_cli_says_intact_or_names_the_first_record_and_exits_1(runner, session, case, booked, database_url):
     ok = runner.invoke(args=["ledger", "verify", str(case.alliance.id)])
     assert ok.exit_code == 0, ok.output
-    assert "intact: 7 records, head 7-" in ok.output
+    assert "Intact: 7 records chained, every one as it was recorded" in ok.output
+    assert "chain head now: 7-" in ok.output
     everything = runner.invoke(args=["ledger", "verify"])
     assert everything.exit_code == 0
-    assert everything.output.count("intact") == 2
+    assert everything.output.count("Intact:") == 2
 
     sql(database_url, "UPDATE entries SET amount = 5 WHERE id = :id", id=booked["sales"])
     broken = runner.invoke(args=["ledger", "verify", str(case.alliance.id)])
     assert broken.exit_code == 1
-    assert f"BROKEN at entry #{booked['sales']} (position 6)" in broken.output
+    assert (f"The chain is broken. The first record that does not match: entry #{booked['sales']} (position 6)"
+            in broken.output)
     assert f"changed: entry #{booked['sales']} (position 6)" in broken.output
 
     missing = runner.invoke(args=["ledger", "verify", "999999"])
@@ -410,3 +412,41 @@ def test_recording_an_entry_holds_the_lock_for_as_few_statements_as_the_engine_a
     assert len(after_lock) == (1 if engine.dialect.name == "postgresql" else 3), after_lock
     assert session.scalar(select(Activity.summary).where(Activity.entry_id == entry.id)).endswith(f"(#{entry.id})")
     assert verdict(session, case).intact
+
+
+def test_verify_head_says_an_earlier_exports_head_is_cut_short_or_rewritten_and_exits_1(runner, session, case,
+                                                                                        booked, database_url):
+    """Issue 16, item 16: ``verify --head`` checks an earlier export's chain head, as the page and the API do."""
+    earlier = fingerprint(head_of(session, case.alliance.id))
+    args = ["ledger", "verify", str(case.alliance.id), "--head", earlier]
+    ok = runner.invoke(args=args)
+    assert ok.exit_code == 0, ok.output
+    assert "Intact:" in ok.output
+    assert f"The chain head of the earlier export, {earlier}, is in the chain (position 7)" in ok.output
+
+    sql(database_url, "DELETE FROM chain_links WHERE alliance_id = :a AND position = 7",
+        "DELETE FROM activity WHERE entry_id = :id", "DELETE FROM entries WHERE id = :id",
+        a=case.alliance.id, id=booked["reversal"])
+    cut = runner.invoke(args=args)
+    assert cut.exit_code == 1, cut.output
+    assert "intact" not in cut.output.lower()
+    assert f"The chain head of the earlier export, {earlier}, lies beyond the end of the chain, which now ends at " \
+           "position 6" in " ".join(cut.output.split())
+    assert "head cut short" in cut.output
+
+
+def test_verify_head_catches_a_chain_rewritten_from_a_record_on(runner, session, case, booked, database_url):
+    earlier = fingerprint(head_of(session, case.alliance.id))
+    sql(database_url, "UPDATE entries SET amount = amount + 10000 WHERE id = :id", id=booked["waste"])
+    forge(session, case, database_url, booked["waste"], rest=True)
+    assert runner.invoke(args=["ledger", "verify", str(case.alliance.id)]).exit_code == 0  # nothing shows it alone
+    rewritten = runner.invoke(args=["ledger", "verify", str(case.alliance.id), "--head", earlier])
+    assert rewritten.exit_code == 1, rewritten.output
+    words = " ".join(rewritten.output.split())
+    assert f"{earlier}, is not in the chain: a record at position 7 or earlier was changed" in words
+    assert "Which record was changed, the chain itself cannot tell" in words
+
+    bad = runner.invoke(args=["ledger", "verify", str(case.alliance.id), "--head", "seven"])
+    assert bad.exit_code == 2
+    assert "Paste the chain head" in bad.output
+    assert runner.invoke(args=["ledger", "verify", "--head", earlier]).exit_code == 2
