@@ -307,6 +307,8 @@ def check_links(alliance_id: int, links: Sequence[Link], contents: Mapping[tuple
                 found = _content(alliance_id, link, own, nxt, contents, retired_until)
                 if found is not None:
                     problems.append(found)
+            elif _vouched_by(alliance_id, link, nxt, contents, retired_until):
+                problems.append(_rewritten_hash(link))
         elif _vouched_by(alliance_id, link, nxt, contents, retired_until):
             problems.append(_rewritten_hash(link))
         previous = link

@@ -16,6 +16,7 @@ from ledger.domain.chain import (
     build_chain,
     canonical,
     canonical_around_position,
+    check_links,
     fingerprint,
     genesis,
     link_hash,
@@ -217,3 +218,41 @@ def test_a_rewritten_hash_or_previous_hash_alone_blames_the_link_not_the_record(
     assert [(p.kind, p.record_id) for p in verify(ALLIANCE, own, contents).problems] == [("broken", index + 1)]
     following = [*links[:index + 1], replace(links[index + 1], previous_hash="0" * 64), *links[index + 2:]]
     assert [(p.kind, p.record_id) for p in verify(ALLIANCE, following, contents).problems] == [("broken", index + 2)]
+
+
+TAMPERINGS = st.sampled_from(["content", "content+hash", "hash", "previous", "delete-link", "delete-record"])
+
+
+@given(st.lists(entry_fields, min_size=2, max_size=10), st.lists(st.tuples(TAMPERINGS, st.integers(0, 9)),
+                                                                 max_size=3), st.integers(1, 10))
+def test_segments_each_given_the_link_before_and_after_find_what_the_whole_check_finds(fields_list, edits, size):
+    """The Verify page walks a long chain in segments (``ledger.chain.verify_segment``): each gets the stored link
+    before it and the one after it, and between them they report exactly the whole check's problems."""
+    links = build_chain(ALLIANCE, records_of(fields_list))
+    contents = contents_of(fields_list)
+    for how, at in edits:
+        if not links:
+            break
+        index = at % len(links)
+        link, key = links[index], ("entry", links[index].record_id)
+        if how.startswith("content") and key in contents:
+            contents[key] = {**contents[key], "description": "forged"}
+            if how == "content+hash":
+                links = _recomputed(links, index, contents[key])
+        elif how == "hash":
+            links[index] = replace(link, hash="1" * 64)
+        elif how == "previous":
+            links[index] = replace(link, previous_hash="2" * 64)
+        elif how == "delete-link":
+            del links[index]
+        else:
+            contents.pop(key, None)
+    whole, _ = check_links(ALLIANCE, links, contents, {})
+    walked: list = []
+    for start in range(0, len(links), size):
+        segment = links[start:start + size]
+        following = links[start + size] if start + size < len(links) else None
+        found, _ = check_links(ALLIANCE, segment, contents, {}, before=links[start - 1] if start else None,
+                               following=following)
+        walked += found
+    assert walked == whole
