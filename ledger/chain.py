@@ -495,6 +495,6 @@ def report_after_walk(db, alliance_id: int, found: int, first: int | None, head:
     """
     problems = verify_segment(db, alliance_id, first, 1).problems[:1] if found and first else []
     rest = unlinked_problems(db, alliance_id)
-    head_check = check_head(db, alliance_id, head, head_position(db, alliance_id)) if head else None
-    return report(head_position(db, alliance_id), problems + rest, found + len(rest),
-                  totals.mismatches(db, alliance_id), head_check)
+    last = head_position(db, alliance_id)
+    head_check = check_head(db, alliance_id, head, last) if head else None
+    return report(last, problems + rest, found + len(rest), totals.mismatches(db, alliance_id), head_check)

@@ -13,16 +13,21 @@ when a new agreement version covers its date) are left out: they follow from the
 
 :func:`verify` recomputes every link from the records as they are now and reports, in position order:
 
-- ``changed``: the record's content no longer gives the stored hash (someone edited the row);
+- ``changed``: the record's content no longer gives the hash the chain holds for it (someone edited the
+  row, whether or not they recomputed its own link's hash: the next link still holds the original);
 - ``missing``: the link names a record that is not there (someone deleted the row);
-- ``broken``: a link's previous hash is not its predecessor's hash, or a position is skipped or
-  repeated (someone deleted or rewrote a link);
+- ``broken``: a link's stored hash or previous hash was rewritten (its record as chained), or a position
+  is skipped or repeated (someone deleted or inserted a link);
 - ``unlinked``: a record with no link at all (someone inserted a row behind the app's back).
 
 What it cannot see on its own: someone who rewrites a record *and* recomputes every later link, or who
 deletes the newest record together with its link. The chain head (:func:`fingerprint`) is for that: it
-goes out with every export, so a partner compares the head of an earlier export with the chain now; an
-earlier head that is no longer a link of the chain means history was rewritten.
+goes out with every export, so a partner compares the head of an earlier export with the chain now
+(:class:`HeadCheck`); an earlier head that is no longer a link of the chain means history was rewritten.
+
+:func:`report` puts the chain's problems, the running totals that disagree with the entries
+(:class:`TotalsGap`) and a head check into the one verdict (:class:`Report`) that the command line, the
+API and the Verify page all show.
 
 Plain Python: no Flask, no SQLAlchemy; the database side is ``ledger/chain.py``.
 """
