@@ -554,6 +554,12 @@ class Report:
                 "head_check": None if self.head_check is None else self.head_check.as_dict()}
 
 
+#: What an intact chain cannot rule out by itself, said whenever no earlier head was checked.
+UNSEEN_WITHOUT_A_HEAD = ("A chain rewritten from some record on, or cut short by deleting its newest records with "
+                         "their links, shows only against the chain head of an earlier export: check one to rule "
+                         "that out.")
+
+
 def report(count: int, problems: Sequence[Problem], problem_count: int, totals: Sequence[TotalsGap],
            head_check: HeadCheck | None) -> Report:
     """Put the findings of a check into one verdict: the chain's ``problems`` (the first ones, in chain order,
@@ -563,8 +569,7 @@ def report(count: int, problems: Sequence[Problem], problem_count: int, totals: 
     head_off = head_check is not None and not head_check.found
     if not problem_count and not totals and not head_off:
         message = f"{_records(count)} chained, every one as it was recorded; the running totals add up to the entries."
-        if head_check is not None:
-            message += " " + head_check.message
+        message += " " + (head_check.message if head_check is not None else UNSEEN_WITHOUT_A_HEAD)
         return Report("intact", "Intact:", message, count, [], 0, [], head_check)
     sentences: list[str] = []
     if problem_count:

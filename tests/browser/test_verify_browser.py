@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from ledger.domain.chain import UNSEEN_WITHOUT_A_HEAD
 from tests.browser.conftest import screenshot
 from tests.integration.test_chain import booked, sql  # noqa: F401 - the booked case, as a fixture
 
@@ -20,7 +21,7 @@ def test_a_long_chain_is_walked_by_the_page_and_a_tampered_record_is_named(app, 
     verdict = page.locator("#verdict")
     expect(verdict).to_have_attribute("data-intact", "true")
     expect(verdict).to_have_text("Intact: 7 records chained, every one as it was recorded; the running totals add up "
-                                 "to the entries.")
+                                 f"to the entries. {UNSEEN_WITHOUT_A_HEAD}")
     expect(page.locator("#verify-bar")).to_have_js_property("value", 7)  # every segment walked
     expect(page.locator("#verify-bar")).to_be_hidden()
     expect(page.locator("#totals-check")).to_have_attribute("data-agree", "true")

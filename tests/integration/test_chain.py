@@ -311,6 +311,7 @@ def test_the_cli_says_intact_or_names_the_first_record_and_exits_1(runner, sessi
     assert ok.exit_code == 0, ok.output
     assert "Intact: 7 records chained, every one as it was recorded" in ok.output
     assert "chain head now: 7-" in ok.output
+    assert "shows only against the chain head of an earlier export" in ok.output  # what intact cannot rule out
     everything = runner.invoke(args=["ledger", "verify"])
     assert everything.exit_code == 0
     assert everything.output.count("Intact:") == 2
