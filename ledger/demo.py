@@ -175,7 +175,7 @@ def _replay(session: Session, alliance: Alliance, members: dict[str, Membership]
         actor = membership.user
         if step.settle_up:
             transfers = balance_sheet(session, alliance).transfers
-            entries.record_settle_up(session, actor, membership, transfers, {
+            entries.record_settle_up(session, actor, membership, {
                 "date": step.day.isoformat(), "expected": entries.transfers_fingerprint(transfers)}, step.day)
         elif step.reverses:
             entries.reverse_entry(session, actor, membership, tagged[step.reverses],

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ledger.charters import version_in_force
-from ledger.domain.targets import Figure, combine, met, period_label, period_starts, plain
+from ledger.domain.targets import Figure, combine, met, period_end, period_label, period_starts, plain
 from ledger.models import Alliance, CharterTarget, CharterVersion, Measurement
 from ledger.services.lookups import default_day
 
@@ -27,12 +27,16 @@ def clamp_into_term(alliance: Alliance, day: date) -> date:
     return min(max(day, alliance.start_date), alliance.term_end)
 
 
-def targets_progress(session: Session, alliance: Alliance, as_of: date | None = None) -> list[dict]:
+def targets_progress(session: Session, alliance: Alliance, as_of: date | None = None, *,
+                     ended_only: bool = False) -> list[dict]:
     """One dict per target of the charter in force on ``as_of`` (default today, pulled into the term).
 
     Each has the target's description and its periods from the term's start up to the period holding
     ``as_of``: the target in force on the period's first day, the actual (partners' figures combined)
-    and whether it was met. Only measurements of periods starting on or before ``as_of`` count.
+    and whether it was met. Only measurements of periods starting on or before ``as_of`` count: the live
+    pages show the running period's figure so far. With ``ended_only`` (a checkpoint's snapshot) a
+    measurement counts only once its period has ended by ``as_of``, so a review a day into July does not
+    judge July's target by one day's production.
     """
     day = clamp_into_term(alliance, as_of) if as_of is not None else default_day(alliance, date.today())  # noqa: DTZ011
     versions = list(session.scalars(
@@ -45,6 +49,8 @@ def targets_progress(session: Session, alliance: Alliance, as_of: date | None = 
     if not targets:
         return []
     figures = _figures(session, alliance, [t.id for t in targets], day)
+    if ended_only:
+        figures = _ended_by(alliance, targets, figures, day)
     return [_progress(alliance, versions, target, current, figures.get(target.id, {}), day) for target in targets]
 
 
@@ -59,6 +65,15 @@ def _figures(session: Session, alliance: Alliance, target_ids: list[int],
     for target_id, start, partner_id, value, measurement_id in rows:
         found[target_id][start].append(Figure(partner_id, value, measurement_id))
     return found
+
+
+def _ended_by(alliance: Alliance, targets: list, figures: dict[int, dict[date, list[Figure]]],
+              day: date) -> dict[int, dict[date, list[Figure]]]:
+    """Only the figures of periods that ended on or before ``day`` (a period's figure is final only then)."""
+    period_of = {t.id: t.period for t in targets}
+    return {target_id: {start: found for start, found in by_start.items()
+                        if period_end(start, period_of[target_id], alliance.term_end) <= day}
+            for target_id, by_start in figures.items()}
 
 
 def _target_on(versions: list[CharterVersion], alliance: Alliance, target_id: int, day: date):

@@ -41,7 +41,7 @@ def build_snapshot(session: Session, alliance: Alliance, as_of: date, taken_at: 
         "balance": {"rows": rows, "totals": {f: sheet.total(f) for f in FIGURES}, "entry_count": sheet.entry_count},
         "settle_up": [{"payer_id": t.payer_id, "payer": names[t.payer_id], "payee_id": t.payee_id,
                        "payee": names[t.payee_id], "amount": t.amount} for t in sheet.transfers],
-        "targets": targets_progress(session, alliance, as_of),
+        "targets": targets_progress(session, alliance, as_of, ended_only=True),
         "indicators": balance_indicators(session, alliance, as_of),
     }
 

@@ -8,6 +8,7 @@ from ledger.api import serializers
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
 from ledger.api.entries import entry_context, today
+from ledger.api.errors import error_response
 from ledger.api.inputs import date_range, json_body
 from ledger.domain.errors import InvalidInput
 from ledger.extensions import get_session
@@ -32,13 +33,17 @@ def get_settle_up(alliance_id: int):
 
 @bp.post("/alliances/<id:alliance_id>/settle-up")
 def record_settle_up(alliance_id: int):
+    """Record the settle-up the caller saw; a 409 carries the current suggestion to review instead."""
     session = get_session()
     membership = membership_or_404(alliance_id)
     raw = json_body(optional=True)
     if raw.get("expected") is not None and not isinstance(raw["expected"], str):
         raise InvalidInput.at("expected", "Send the fingerprint exactly as GET settle-up returned it.")
-    sheet = balance_sheet(session, membership.alliance)
-    rows = entries.record_settle_up(session, current_user(), membership, sheet.transfers, raw, today())
+    try:
+        rows = entries.record_settle_up(session, current_user(), membership, raw, today())
+    except entries.SettleUpConflict as exc:
+        session.rollback()
+        return error_response(409, str(exc), beside={"settle_up": serializers.settle_up(exc.sheet, exc.fingerprint)})
     session.commit()
     ctx = entry_context(membership.alliance)
     response = jsonify({"entries": [serializers.entry(e, ctx) for e in rows]})

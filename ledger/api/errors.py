@@ -34,11 +34,13 @@ class BadRequest(Exception):
         self.fields = dict(fields or {})
 
 
-def error_response(status: int, message: str, fields: Mapping[str, str] | None = None) -> tuple[Response, int]:
+def error_response(status: int, message: str, fields: Mapping[str, str] | None = None,
+                   beside: Mapping[str, object] | None = None) -> tuple[Response, int]:
+    """The error shape; ``beside`` adds keys next to ``error`` (a settle-up's 409 carries the current suggestion)."""
     body: dict = {"status": status, "message": message}
     if fields:
         body["fields"] = dict(fields)
-    return jsonify({"error": body}), status
+    return jsonify({"error": body, **(beside or {})}), status
 
 
 @bp.errorhandler(Unauthorized)

@@ -64,19 +64,20 @@ MONEY = {
                    "with as many decimals as the currency has (EUR 2, JPY 0). Never a JSON number.",
 }
 
+#: The ``error`` object of every error answer.
+ERROR_BODY = obj({
+    "status": {"type": "integer", "description": "The HTTP status, repeated."},
+    "message": {"type": "string", "description": "What went wrong, for a person to read."},
+    "fields": {
+        "type": "object", "additionalProperties": {"type": "string"},
+        "description": "For 400 and 422 when a field is at fault: body field (422) or query "
+                       "parameter (400) name -> message. Pool fields are named pools-N-name, "
+                       "pools-N-kinds, pools-N-shares ...",
+    },
+}, required=["status", "message"])
+
 SCHEMAS: dict[str, dict] = {
-    "Error": obj({
-        "error": obj({
-            "status": {"type": "integer", "description": "The HTTP status, repeated."},
-            "message": {"type": "string", "description": "What went wrong, for a person to read."},
-            "fields": {
-                "type": "object", "additionalProperties": {"type": "string"},
-                "description": "For 400 and 422 when a field is at fault: body field (422) or query "
-                               "parameter (400) name -> message. Pool fields are named pools-N-name, "
-                               "pools-N-kinds, pools-N-shares ...",
-            },
-        }, required=["status", "message"]),
-    }),
+    "Error": obj({"error": ERROR_BODY}),
     "Money": MONEY,
     "AmountInput": {
         "type": ["string", "integer"],
@@ -232,9 +233,17 @@ SCHEMAS: dict[str, dict] = {
     }),
     "SettleUpInput": obj({
         "date": {**DATE, "description": "Inside the term; default today, pulled into the term."},
-        "expected": {"type": "string", "description": "The fingerprint the caller saw; 409 if the suggestion "
-                                                      "has changed since."},
-    }, required=[], closed=False),
+        "expected": {"type": "string", "minLength": 1,
+                     "description": "Required: the fingerprint of the suggestion the caller reviewed, as GET "
+                                    "settle-up returned it. Checked under the alliance's lock: if the suggestion "
+                                    "is no longer this one (another settle-up or entry came first), the answer "
+                                    "is a 409 with the current suggestion and nothing is written."},
+    }, required=["expected"], closed=False),
+    "SettleUpConflict": obj({
+        "error": ERROR_BODY,
+        "settle_up": {**ref("SettleUp"), "description": "The current suggestion: review it, then send its "
+                                                        "fingerprint to record it."},
+    }),
     "SettleUpResult": obj({"entries": {"type": "array", "items": ref("Entry")}}),
     "AllianceList": list_of("alliances", "Alliance"),
     "PartnerList": list_of("partners", "Partner"),
@@ -346,6 +355,17 @@ def _collection(noun: str, plural: str, item: str, extra_param: str) -> dict:
     }
 
 
+def _settle_up_post() -> dict:
+    """Its 409 is not the plain error: it carries the current suggestion beside the error."""
+    op = _post("record_settle_up", "Record the suggested transfers as settlement entries (coordinator only), if "
+               "they are still the suggestion the caller saw (expected); else 409 with the current one, also "
+               "when there is nothing to settle", "SettleUpInput", "SettleUpResult", *WRITE_ERRORS)
+    op["responses"]["409"] = {"description": "The suggestion is not the one sent as expected any more, or "
+                                             "nothing is left to settle; nothing was written.",
+                              "content": {JSON: {"schema": ref("SettleUpConflict")}}}
+    return op
+
+
 PATHS = {
     "/openapi.json": {"get": {
         "operationId": "openapi", "summary": "This document", "security": [],
@@ -440,9 +460,7 @@ PATHS = {
         "parameters": [_param("AllianceId")],
         "get": _get("get_settle_up", "The transfers that would bring every net of the whole ledger to zero",
                     "SettleUp", 404),
-        "post": _post("record_settle_up", "Record the suggested transfers as settlement entries (coordinator "
-                      "only); 409 if there is nothing to settle or the suggestion changed", "SettleUpInput",
-                      "SettleUpResult", *WRITE_ERRORS, 409, body_required=False),
+        "post": _settle_up_post(),
     },
 }
 

@@ -148,8 +148,7 @@ def change_member(session: Session, actor: User, membership: Membership, member:
     errors = FieldErrors()
     role, partner = _role_and_partner(session, membership.alliance, raw, errors)
     errors.raise_if_any()
-    if member.role is MemberRole.COORDINATOR and role is not MemberRole.COORDINATOR:
-        _keep_a_coordinator(session, member)
+    _keep_a_coordinator(session, membership, member, stays_coordinator=role is MemberRole.COORDINATOR)
     member.role, member.partner_id = role, partner.id if partner else None
     log(session, membership.alliance, actor, "member.changed",
         f"{actor.name} made {member.user.name} {role_text(role, partner)}")
@@ -159,8 +158,7 @@ def change_member(session: Session, actor: User, membership: Membership, member:
 def remove_member(session: Session, actor: User, membership: Membership, member: Membership) -> None:
     _require_manager(membership)
     _same_alliance(membership, member)
-    if member.role is MemberRole.COORDINATOR:
-        _keep_a_coordinator(session, member)
+    _keep_a_coordinator(session, membership, member, stays_coordinator=False)
     log(session, membership.alliance, actor, "member.removed",
         f"{actor.name} removed {member.user.name} from the alliance")
     session.delete(member)
@@ -173,12 +171,33 @@ def _same_alliance(membership: Membership, member: Membership) -> None:
         raise NotFound("No such member in this alliance.")
 
 
-def _keep_a_coordinator(session: Session, leaving: Membership) -> None:
-    others = session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.alliance_id == leaving.alliance_id, Membership.role == MemberRole.COORDINATOR,
-        Membership.id != leaving.id))
-    if not others:
-        raise Conflict("An alliance needs at least one coordinator; appoint another one first.")
+def _keep_a_coordinator(session: Session, membership: Membership, member: Membership, *,
+                        stays_coordinator: bool) -> None:
+    """Refuse a change that would leave the alliance without a coordinator, deciding under the alliance lock.
+
+    Read before the lock, two coordinators removing (or demoting) each other at the same moment would
+    each see the other still there, and both succeed. Under the lock the second waits for the first to
+    commit, then re-reads who is a coordinator now: the actor may no longer be one, or the member may
+    be the last.
+    """
+    from ledger.services.periods import lock_alliance  # services.periods imports this module (parse_choice)
+
+    lock_alliance(session, membership.alliance)
+    roles = dict(session.execute(select(Membership.id, Membership.role).where(
+        Membership.alliance_id == membership.alliance_id)).all())
+    actor_role = roles.get(membership.id)
+    if actor_role is None or not can_manage(actor_role):
+        raise NotAllowed("You are no longer this alliance's coordinator: someone changed your role a moment ago.")
+    if member.id not in roles:
+        raise Conflict(f"{member.user.name} was removed from the alliance a moment ago.")
+    if stays_coordinator or roles[member.id] is not MemberRole.COORDINATOR:
+        return
+    if not any(role is MemberRole.COORDINATOR for mid, role in roles.items() if mid != member.id):
+        if member.id == membership.id:
+            raise Conflict("You are the alliance's only coordinator, and it needs at least one coordinator: "
+                           "make another member coordinator first, then you can step down or leave.")
+        raise Conflict(f"{member.user.name} is the alliance's only coordinator now, and it needs at least one "
+                       f"coordinator: make another member coordinator first.")
 
 
 def role_text(role: MemberRole, partner: Partner | None) -> str:

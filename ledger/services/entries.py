@@ -22,6 +22,7 @@ from ledger.domain.settle_up import Transfer
 from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
 from ledger.models import DESCRIPTION_MAX, REFERENCE_MAX, Alliance, Entry, Membership, Partner, User
+from ledger.queries import BalanceSheet, balance_sheet
 from ledger.services.activity import log
 from ledger.services.agreements import category_and_pools, find_pool
 from ledger.services.alliances import parse_choice
@@ -33,6 +34,7 @@ from ledger.services.periods import (
     check_open,
     closed_through,
     ensure_not_ended,
+    lock_alliance,
     open_day,
 )
 
@@ -179,24 +181,51 @@ def transfers_fingerprint(transfers: list[Transfer]) -> str:
     return ";".join(f"{t.payer_id}>{t.payee_id}:{t.amount}" for t in transfers) or "none"
 
 
-def record_settle_up(session: Session, actor: User, membership: Membership, transfers: list[Transfer],
-                     raw: Mapping[str, object], today: date) -> list[Entry]:
-    """Record the suggested transfers as settlement entries, if they are still the suggestion."""
+class SettleUpConflict(Conflict):
+    """The settle-up asked for is not the suggestion any more (or nothing is left to settle).
+
+    Carries the current suggestion, read under the lock, so the caller can show it and ask again.
+    """
+
+    def __init__(self, message: str, sheet: BalanceSheet) -> None:
+        super().__init__(message)
+        self.sheet = sheet
+        self.fingerprint = transfers_fingerprint(sheet.transfers)
+
+
+def record_settle_up(session: Session, actor: User, membership: Membership, raw: Mapping[str, object],
+                     today: date) -> list[Entry]:
+    """Record the settle-up the caller reviewed (``raw['expected']``, its fingerprint) as settlement entries.
+
+    The suggestion is computed under the alliance lock, not before it: of two requests sending the same
+    fingerprint at once, the second waits for the first to commit, then finds the suggestion changed and
+    is refused with the current one, having written nothing. The fingerprint is required, so a settle-up
+    never records transfers its caller has not seen.
+    """
     if membership.role is not MemberRole.COORDINATOR:
         raise NotAllowed("Only the coordinator records a settle-up; partners record their own "
                          "payments as settlement entries.")
-    if not transfers:
-        raise Conflict("Every balance is already zero: there is nothing to settle.")
-    expected = raw.get("expected")
-    if expected not in (None, "") and expected != transfers_fingerprint(transfers):
-        raise Conflict("The balances changed since you looked; review the new suggestion and "
-                       "record it again.")
     alliance = membership.alliance
+    errors = FieldErrors()
+    expected = raw.get("expected")
+    if not isinstance(expected, str) or not expected.strip():
+        errors.add("expected", "Send the fingerprint of the settle-up you reviewed, exactly as GET settle-up "
+                               "returned it: only a suggestion you have seen is recorded.")
     raw_date = raw.get("date")
-    day = date_in_term(alliance, raw_date) if raw_date not in (None, "") else open_day(session, alliance, today)
+    day = errors.check("date", date_in_term, alliance, raw_date) if raw_date not in (None, "") else None
+    errors.raise_if_any()
+    lock_alliance(session, alliance)  # from here on no other write of this alliance can change the balances
+    if day is None:
+        day = open_day(session, alliance, today)
     check_open(session, alliance, day)
+    sheet = balance_sheet(session, alliance)
+    if transfers_fingerprint(sheet.transfers) != expected.strip():
+        raise SettleUpConflict("The balances changed since you looked (someone may have just settled up): "
+                               "review the current suggestion and record it again.", sheet)
+    if not sheet.transfers:
+        raise SettleUpConflict("Every balance is already zero: there is nothing to settle.", sheet)
     entries = []
-    for t in transfers:
+    for t in sheet.transfers:
         entry = Entry(alliance_id=alliance.id, entry_date=day, partner_id=t.payer_id,
                       kind=EntryKind.SETTLEMENT, amount=t.amount,
                       description="Settle-up transfer", counterparty_id=t.payee_id,
@@ -209,5 +238,3 @@ def record_settle_up(session: Session, actor: User, membership: Membership, tran
             _summary(actor, membership, entry, entry.partner, entry.counterparty, None), entry)
         append_link(session, alliance, "entry", entry.id)
     return entries
-
-

@@ -15,7 +15,7 @@ from ledger.models import Membership
 from ledger.queries import activity_of, balance_sheet, latest_entries
 from ledger.reviews import schedule_summary
 from ledger.services.checkpoints import open_due
-from ledger.services.entries import record_settle_up, transfers_fingerprint
+from ledger.services.entries import SettleUpConflict, record_settle_up, transfers_fingerprint
 from ledger.web.access import membership_or_404
 from ledger.web.activity import NotifyForm
 from ledger.web.common import me, put_errors, today
@@ -75,13 +75,17 @@ def index(alliance_id: int):
 
 @bp.route("/a/<id:alliance_id>/settle-up", methods=["POST"])
 def settle_up(alliance_id: int):
+    """Record the settle-up the page showed; if it is not the suggestion any more, show the current one."""
     membership = membership_or_404(alliance_id)
     form = SettleUpForm()
     session = get_session()
-    transfers = balance_sheet(session, membership.alliance).transfers
     try:
-        entries = record_settle_up(session, me(), membership, transfers,
+        entries = record_settle_up(session, me(), membership,
                                    {"expected": form.expected.data, "date": form.date.data}, today=today())
+    except SettleUpConflict as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _render(membership, status=409)  # a fresh form: the suggestion and fingerprint as they are now
     except InvalidInput as exc:
         session.rollback()
         put_errors(form, exc.errors)

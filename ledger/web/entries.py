@@ -15,7 +15,7 @@ from ledger.models import Entry, Membership
 from ledger.queries import partners_of, reversals_of
 from ledger.services.entries import record_entry, reverse_entry
 from ledger.services.lookups import default_day
-from ledger.services.periods import open_day
+from ledger.services.periods import ensure_not_ended, open_day
 from ledger.web.access import entry_or_404, membership_or_404
 from ledger.web.common import Choice, me, put_errors, today, unprocessable
 
@@ -69,13 +69,26 @@ def _require_recorder(membership: Membership) -> None:
         raise NotAllowed(f"As {membership.role.label} you can read the books but not record entries.")
 
 
+def _closed_reason(membership: Membership) -> str | None:
+    """Why no entry can be recorded at all (the alliance ended), in the words the service refuses with."""
+    try:
+        ensure_not_ended(membership.alliance, today())
+    except InvalidInput as exc:
+        return next(iter(exc.errors.values()))
+    return None
+
+
 @bp.route("/a/<id:alliance_id>/entries/new", methods=["GET", "POST"])
 def new(alliance_id: int):
     membership = membership_or_404(alliance_id)
     alliance = membership.alliance
     context = {"membership": membership, "alliance": alliance, "section": "new_entry"}
+    _require_recorder(membership)
+    closed = _closed_reason(membership)
+    if closed is not None:  # say so instead of a form that could only be refused
+        return render_template("entries/new.html", form=None, closed=closed, **context), (
+            200 if request.method == "GET" else 422)
     if request.method == "GET":
-        _require_recorder(membership)
         defaults = {"date": default_day(alliance, today()).isoformat(), "kind": EntryKind.COST.value}
         if membership.partner_id:
             defaults["partner_id"] = str(membership.partner_id)

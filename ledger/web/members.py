@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.widgets import EmailInput
 
-from ledger.domain.errors import InvalidInput, NotAllowed
+from ledger.domain.errors import Conflict, InvalidInput, NotAllowed
 from ledger.domain.permissions import can_manage
 from ledger.domain.vocabulary import MemberRole
 from ledger.extensions import get_session
@@ -46,7 +46,7 @@ def _choices(form, partners) -> None:
 
 
 def _render(membership: Membership, add_form: MemberForm | None = None, failed: ChangeForm | None = None,
-            status: int = 200):
+            status: int = 200, refusal: str | None = None):
     session = get_session()
     alliance = membership.alliance
     partners = partners_of(session, alliance)
@@ -62,7 +62,7 @@ def _render(membership: Membership, add_form: MemberForm | None = None, failed: 
                                             partner_id=str(m.partner_id or ""))
         _choices(change_forms[m.id], partners)
     return render_template("alliance/members.html", membership=membership, alliance=alliance, section="members",
-                           members=members, add_form=add_form, change_forms=change_forms,
+                           members=members, add_form=add_form, change_forms=change_forms, refusal=refusal,
                            can_manage=can_manage(membership.role)), status
 
 
@@ -74,6 +74,12 @@ def _member_or_404(membership: Membership, member_id: str | None) -> Membership:
     if member is None:
         abort(404)
     return member
+
+
+def _refused(membership: Membership, exc: Conflict):
+    """The members page again with why (e.g. the last coordinator cannot leave), not a page with no way on."""
+    get_session().rollback()
+    return _render(membership, status=409, refusal=str(exc))
 
 
 @bp.route("/a/<id:alliance_id>/members", methods=["GET", "POST"])
@@ -107,12 +113,17 @@ def index(alliance_id: int):
             session.rollback()
             put_errors(form, exc.errors)
             return _render(membership, failed=form, status=422)
+        except Conflict as exc:
+            return _refused(membership, exc)
         message = f"{member.user.name} is now {role_text(member.role, member.partner)}."
     elif action == "remove":
         member = _member_or_404(membership, request.form.get("member_id"))
         name = member.user.name
         leaving_self = member.id == membership.id
-        remove_member(session, me(), membership, member)
+        try:
+            remove_member(session, me(), membership, member)
+        except Conflict as exc:
+            return _refused(membership, exc)
         session.commit()
         flash(f"Removed {name} from the alliance.", "success")
         return redirect(url_for("home.index") if leaving_self else url_for("members.index", alliance_id=alliance_id))

@@ -199,7 +199,9 @@ def test_a_partner_member_cannot_reverse_another_partners_entry(api, case, sessi
 def test_only_the_coordinator_records_a_settle_up(api, case, session, entry_id):
     for who in ("alpha", "beta", "accountant", "steering"):
         assert api.post(f"/alliances/{case.alliance.id}/settle-up", who).status_code == 403, who
-    assert api.post(f"/alliances/{case.alliance.id}/settle-up", "coordinator").status_code == 201
+    seen = api.get(f"/alliances/{case.alliance.id}/settle-up", "coordinator").get_json()["fingerprint"]
+    assert api.post(f"/alliances/{case.alliance.id}/settle-up", "coordinator",
+                    json={"expected": seen}).status_code == 201
 
 
 def test_a_body_over_the_size_limit_is_a_json_413(api, case, session):

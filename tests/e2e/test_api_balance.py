@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from ledger.models import Alliance
+from ledger.services.periods import lock_alliance
 from tests.builders import record
 from tests.e2e.api_support import Api, error_fields, make_tokens, row_counts
 
@@ -106,27 +111,78 @@ def test_recording_the_settle_up_brings_every_net_to_zero(api, case, books):
     assert listed["count"] == 2
 
 
-def test_settling_twice_or_from_a_stale_suggestion_is_409(api, case, session, books):
+def test_settling_twice_or_from_a_stale_suggestion_is_409_with_the_current_one(api, case, session, books):
     a = case.alliance.id
+    current = api.get(f"/alliances/{a}/settle-up", "coordinator").get_json()
     before = row_counts(session)
     stale = api.post(f"/alliances/{a}/settle-up", "coordinator", json={"expected": "1>2:100"})
     assert stale.status_code == 409
+    assert stale.get_json()["settle_up"] == current  # what to review instead
     assert row_counts(session) == before
-    assert api.post(f"/alliances/{a}/settle-up", "coordinator").status_code == 201
+    assert api.post(f"/alliances/{a}/settle-up", "coordinator",
+                    json={"expected": current["fingerprint"]}).status_code == 201
     after = row_counts(session)
-    assert api.post(f"/alliances/{a}/settle-up", "coordinator").status_code == 409
+    again = api.post(f"/alliances/{a}/settle-up", "coordinator", json={"expected": current["fingerprint"]})
+    assert again.status_code == 409
+    assert again.get_json()["settle_up"] == {"currency": "EUR", "transfers": [], "fingerprint": "none"}
+    assert "changed" in again.get_json()["error"]["message"]
+    nothing = api.post(f"/alliances/{a}/settle-up", "coordinator", json={"expected": "none"})
+    assert nothing.status_code == 409
+    assert "nothing to settle" in nothing.get_json()["error"]["message"]
     assert row_counts(session) == after
+
+
+def test_two_settle_ups_sent_at_the_same_moment_record_once(app, api, case, session, books):
+    """Both send the fingerprint they saw while a write holds the alliance; the second must not settle again.
+
+    The suggestion is read under the alliance lock: the second request waits for the first to commit, then
+    finds every balance at zero and answers 409 with that suggestion, having written nothing. (Computed
+    before the lock, both recorded the same transfers and every net flipped sign.)
+    """
+    a = case.alliance.id
+    seen = api.get(f"/alliances/{a}/settle-up", "coordinator").get_json()["fingerprint"]
+    before = row_counts(session)
+    results: list[tuple[int, dict]] = []
+
+    def settle() -> None:
+        response = Api(app, app.test_client(), api.tokens).post(
+            f"/alliances/{a}/settle-up", "coordinator", json={"expected": seen, "date": "2020-09-30"})
+        results.append((response.status_code, response.get_json()))
+
+    holder = app.extensions["ledger.sessions"]()
+    try:
+        lock_alliance(holder, holder.get(Alliance, a))  # both requests are under way before either may write
+        threads = [threading.Thread(target=settle) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        assert all(thread.is_alive() for thread in threads), "both settle-ups should wait for the alliance lock"
+        holder.commit()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        holder.close()
+    assert sorted(status for status, _ in results) == [201, 409], results
+    refused = next(body for status, body in results if status == 409)
+    assert refused["settle_up"] == {"currency": "EUR", "transfers": [], "fingerprint": "none"}
+    after = row_counts(session)
+    assert after["entries"] == before["entries"] + 2  # Beta pays Alpha and Gamma, once
+    balance = api.get(f"/alliances/{a}/balance", "coordinator").get_json()
+    assert {r["net"] for r in balance["partners"]} == {"0.00"}
 
 
 def test_bad_settle_up_input_is_refused_at_the_field(api, case, session, books):
     a = case.alliance.id
     before = row_counts(session)
-    for body, field in [({"date": "2019-01-01"}, "date"), ({"date": "tomorrow"}, "date"),
-                        ({"expected": 5}, "expected")]:
+    seen = api.get(f"/alliances/{a}/settle-up", "coordinator").get_json()["fingerprint"]
+    for body, field in [({"date": "2019-01-01", "expected": seen}, "date"),
+                        ({"date": "tomorrow", "expected": seen}, "date"), ({"expected": 5}, "expected"),
+                        ({}, "expected"), ({"expected": ""}, "expected"), ({"date": "2020-09-30"}, "expected")]:
         response = api.post(f"/alliances/{a}/settle-up", "coordinator", json=body)
         assert response.status_code == 422, (body, response.get_json())
         assert field in error_fields(response)
     assert api.post(f"/alliances/{a}/settle-up", "coordinator", data=b"{").status_code == 400
+    assert api.post(f"/alliances/{a}/settle-up", "coordinator").status_code == 422  # no body: nothing seen
     assert row_counts(session) == before
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+import time
 
 from sqlalchemy import func, select
 
-from ledger.models import Entry
+from ledger.models import Alliance, Entry, Membership, User
 from ledger.queries import balance_sheet
-from tests.builders import record
+from ledger.services import entries
+from ledger.services.alliances import add_member
+from ledger.services.periods import lock_alliance
+from tests.builders import PASSWORD, record
 
 
 def nets(page: str) -> dict[str, int]:
@@ -86,8 +91,58 @@ def test_a_stale_settle_up_is_refused_and_writes_nothing(client, auth, session, 
     before = count_entries(session)
     response = client.post(f"/a/{a}/settle-up", data={"expected": stale})
     assert response.status_code == 409
-    assert "balances changed" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "balances changed" in page
     assert count_entries(session) == before
+    # The page shows the current suggestion, ready to review and record.
+    current = entries.transfers_fingerprint(balance_sheet(session, case.alliance).transfers)
+    assert expected_of(page) == current != stale
+    assert "pays <strong>Omega" in page  # the fee recorded since is owed to Omega: the page shows it now
+    assert client.post(f"/a/{a}/settle-up", data={"expected": current}).status_code == 302
+
+
+def test_two_pages_settling_up_at_the_same_moment_record_once(app, session, case):
+    """Two coordinators press "Record these transfers" on the same suggestion at once: one settles, the
+    other is shown the current suggestion (nothing left), with a 409, and writes nothing."""
+    _books(session, case)
+    coordinator = session.get(User, case.users["coordinator"].id)
+    alliance = session.get(Alliance, case.alliance.id)
+    add_member(session, coordinator, session.get(Membership, case.memberships["coordinator"].id), {
+        "email": "second@example.org", "name": "Second Coordinator", "password": PASSWORD + "-2nd",
+        "role": "coordinator"})
+    session.commit()
+    a = case.alliance.id
+    clients = [app.test_client(), app.test_client()]
+    clients[0].post("/login", data={"email": "coordinator@example.org", "password": PASSWORD})
+    clients[1].post("/login", data={"email": "second@example.org", "password": PASSWORD + "-2nd"})
+    seen = [expected_of(c.get(f"/a/{a}/").get_data(as_text=True)) for c in clients]
+    assert seen[0] == seen[1] != "none"
+    before = count_entries(session)
+    results: list[tuple[int, str]] = []
+
+    def press(client) -> None:
+        response = client.post(f"/a/{a}/settle-up", data={"expected": seen[0], "date": "2020-07-01"})
+        results.append((response.status_code, response.get_data(as_text=True)))
+
+    holder = app.extensions["ledger.sessions"]()
+    try:
+        lock_alliance(holder, holder.get(Alliance, alliance.id))  # both presses are under way before either writes
+        threads = [threading.Thread(target=press, args=(c,)) for c in clients]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        assert all(thread.is_alive() for thread in threads), "both settle-ups should wait for the alliance lock"
+        holder.commit()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        holder.close()
+    assert sorted(status for status, _ in results) == [302, 409]
+    refused = next(page for status, page in results if status == 409)
+    assert "balances changed" in refused
+    assert "nobody owes anybody" in refused  # the current suggestion: nothing left to settle
+    assert count_entries(session) == before + 2
+    assert all(r.net == 0 for r in balance_sheet(session, case.alliance).rows)
 
 
 def test_settle_up_date_outside_the_term_is_shown_at_the_date(client, auth, session, case):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from ledger.models import Entry
+from ledger.models import Alliance, Entry
 from ledger.queries import balance_sheet
 from tests.builders import record
 
@@ -224,3 +225,24 @@ def test_ledger_filters_totals_and_pages(app, client, auth, session, case):
         bad = client.get(f"/a/{a}/ledger?{query}")
         assert bad.status_code == 400, query
         assert error_at(bad.get_data(as_text=True), field), query
+
+
+def test_after_termination_the_form_gives_way_to_why_the_books_are_closed(client, auth, case, session, case_day):
+    session.get(Alliance, case.alliance.id).ended_on = date(2020, 6, 1)
+    session.commit()
+    before = count_entries(session)
+    auth.login("alpha")
+    new_url = f"/a/{case.alliance.id}/entries/new"
+    response = client.get(new_url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'class="entry-form"' not in page  # no form to fill in
+    assert 'name="amount"' not in page
+    assert "ended on 2020-06-01: its books are read-only" in html.unescape(page)  # the API's words, one rule
+    response = client.post(new_url, data=entry_form(case))
+    assert response.status_code == 422
+    assert 'name="amount"' not in response.get_data(as_text=True)
+    assert count_entries(session) == before
+    # No page leads to the form any more: not the navigation, the dashboard or the ledger.
+    for path in ("", "/ledger"):
+        assert f'href="{new_url}"' not in client.get(f"/a/{case.alliance.id}{path}").get_data(as_text=True)

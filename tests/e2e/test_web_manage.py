@@ -133,12 +133,21 @@ def test_coordinator_changes_a_role_and_removes_a_member(client, auth, session, 
     members = count(session, Membership)
     assert client.post(url, data={"action": "remove", "member_id": str(gamma)}).status_code == 302
     assert count(session, Membership) == members - 1
-    # The last coordinator cannot leave: a 409, not a 500, and nothing changes.
+    # The last coordinator cannot leave: a 409, not a 500, and nothing changes. The answer is the members
+    # page itself saying why and what to do, with its forms, not an error page with no way on.
     me = case.memberships["coordinator"].id
-    assert client.post(url, data={"action": "remove", "member_id": str(me)}).status_code == 409
-    assert client.post(url, data={"action": "change", "member_id": str(me), "role": "accountant",
-                                  "partner_id": ""}).status_code == 409
+    for data in ({"action": "remove", "member_id": str(me)},
+                 {"action": "change", "member_id": str(me), "role": "accountant", "partner_id": ""}):
+        refused = client.post(url, data=data)
+        assert refused.status_code == 409
+        page = html.unescape(refused.get_data(as_text=True))
+        assert "You are the alliance's only coordinator" in page
+        assert "make another member coordinator first" in page
+        assert 'id="add-member-h"' in page  # the page to do it on
+        assert f'id="member-{me}"' in page
     assert count(session, Membership) == members - 1
+    session.rollback()
+    assert session.get(Membership, me).role.value == "coordinator"
 
 
 def test_creating_an_alliance_through_the_page(client, auth, session, case):

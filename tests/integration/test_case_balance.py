@@ -101,7 +101,7 @@ def test_recording_the_settle_up_zeroes_every_net(session, booked):
     sheet = queries.balance_sheet(session, booked.alliance)
     coordinator = session.get(User, booked.users["coordinator"].id)
     membership = session.get(Membership, booked.memberships["coordinator"].id)
-    entries.record_settle_up(session, coordinator, membership, sheet.transfers,
+    entries.record_settle_up(session, coordinator, membership,
                              {"expected": entries.transfers_fingerprint(sheet.transfers)}, date(2020, 6, 30))
     session.commit()
     after = queries.balance_sheet(session, booked.alliance)

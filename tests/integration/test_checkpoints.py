@@ -20,6 +20,7 @@ from ledger.domain.vocabulary import Decision, QuorumRule
 from ledger.export.csv_export import write_csv
 from ledger.export.period import ExportPeriod
 from ledger.models import Activity, Alliance, Assessment, CharterVersion, Checkpoint, Entry, Membership, User, Vote
+from ledger.progress import targets_progress
 from ledger.queries import balance_sheet
 from ledger.reviews import review_of
 from ledger.services import agreements, alliances, charter, checkpoints, entries, measurements
@@ -257,6 +258,37 @@ def test_the_snapshot_never_changes_after_opening(session, case):
     fresh = build_snapshot(session, alliance, as_of, datetime.fromisoformat(snapshot["taken_at"].replace("Z", "")))
     assert fresh["balance"] != snapshot["balance"]
     assert fresh["targets"] != snapshot["targets"]
+
+
+def test_a_snapshot_counts_a_measurement_only_once_its_period_has_ended(session, case):
+    """The 3-month checkpoint "as of 2020-07-01" judges June, not the first day of July's production."""
+    coord, coord_m = who(session, case, "coordinator")
+    charter.save_charter(session, coord, coord_m, {
+        "cause": case.alliance.cause, "term_end": "2022-03-31", "effective_from": "2020-04-01",
+        "targets": [{"name": "Masks delivered", "unit": "masks", "period": "month", "value": "2000000"},
+                    {"name": "Hospitals reached", "unit": "hospitals", "period": "term", "value": "50"}]}, TODAY)
+    masks, hospitals = (t.target_id for t in
+                        charter.newest_version(session, session.get(Alliance, case.alliance.id)).targets)
+    alpha, alpha_m = who(session, case, "alpha")
+    july_2 = date(2020, 7, 2)
+    for target_id, period, value in ((masks, "2020-06", "2100000"), (masks, "2020-07", "90000"),
+                                     (hospitals, "2020-06", "12")):
+        measurements.record_measurement(session, alpha, alpha_m, {"target_id": target_id, "period": period,
+                                                                  "value": value}, july_2)
+    session.commit()
+    checkpoint = opened(session, case, "2020-07-01", today=july_2)
+    snapshot = review_of(session, alliance_row(session, case), cp(session, checkpoint.id)).snapshot
+
+    assert snapshot["as_of"] == "2020-07-01"
+    by_name = {t["name"]: t for t in snapshot["targets"]}
+    months = {p["label"]: (p["actual"], p["met"]) for p in by_name["Masks delivered"]["periods"]}
+    assert months["June 2020"] == ("2100000", True)
+    assert months["July 2020"] == (None, None)  # a day into July: its figure is not a month's production yet
+    assert by_name["Masks delivered"]["periods_measured"] == 1
+    assert by_name["Hospitals reached"]["periods"][0]["actual"] is None  # the whole term has not ended
+    # The live targets, as of the same day, still show the running month's figure so far.
+    live = {t["name"]: t for t in targets_progress(session, alliance_row(session, case), date(2020, 7, 1))}
+    assert live["Masks delivered"]["periods"][-1]["actual"] == "90000"
 
 
 # ---- assessments ------------------------------------------------------------------------------------------

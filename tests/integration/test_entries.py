@@ -260,7 +260,7 @@ class TestSettleUp:
         sheet = self._book(session, case)
         assert len(sheet.transfers) <= len(sheet.partners) - 1
         user, membership = who(session, case, "coordinator")
-        created = entries.record_settle_up(session, user, membership, sheet.transfers,
+        created = entries.record_settle_up(session, user, membership,
                                            {"expected": entries.transfers_fingerprint(sheet.transfers),
                                             "date": "2020-12-31"}, TODAY)
         session.commit()
@@ -271,7 +271,7 @@ class TestSettleUp:
         assert all(r.net == 0 for r in after.rows)
         user, membership = who(session, case, "coordinator")
         with pytest.raises(Conflict, match="nothing to settle"):
-            entries.record_settle_up(session, user, membership, after.transfers, {}, TODAY)
+            entries.record_settle_up(session, user, membership, {"expected": "none"}, TODAY)
 
     def test_stale_suggestion_is_refused(self, session, case):
         sheet = self._book(session, case)
@@ -281,8 +281,20 @@ class TestSettleUp:
         fresh = queries.balance_sheet(session, case.alliance)
         before = counts(session)
         user, membership = who(session, case, "coordinator")
-        with pytest.raises(Conflict, match="changed"):
-            entries.record_settle_up(session, user, membership, fresh.transfers, {"expected": stale}, TODAY)
+        with pytest.raises(Conflict, match="changed") as refused:
+            entries.record_settle_up(session, user, membership, {"expected": stale}, TODAY)
+        assert refused.value.fingerprint == entries.transfers_fingerprint(fresh.transfers)  # the current one
+        assert counts(session) == before
+
+    @pytest.mark.parametrize("raw", [{}, {"expected": ""}, {"expected": "  "}, {"expected": 5}])
+    def test_the_suggestion_seen_is_required(self, session, case, raw):
+        """Without the fingerprint a caller would record transfers it never saw."""
+        self._book(session, case)
+        before = counts(session)
+        user, membership = who(session, case, "coordinator")
+        with pytest.raises(InvalidInput) as refused:
+            entries.record_settle_up(session, user, membership, raw, TODAY)
+        assert list(refused.value.errors) == ["expected"]
         assert counts(session) == before
 
     def test_only_the_coordinator(self, session, case):
@@ -290,14 +302,16 @@ class TestSettleUp:
         for key in ("alpha", "accountant", "steering"):
             user, membership = who(session, case, key)
             with pytest.raises(NotAllowed):
-                entries.record_settle_up(session, user, membership, sheet.transfers, {}, TODAY)
+                entries.record_settle_up(session, user, membership,
+                                         {"expected": entries.transfers_fingerprint(sheet.transfers)}, TODAY)
 
     def test_date_outside_the_term(self, session, case):
         sheet = self._book(session, case)
         user, membership = who(session, case, "coordinator")
         before = counts(session)
         with pytest.raises(InvalidInput) as exc:
-            entries.record_settle_up(session, user, membership, sheet.transfers, {"date": "2023-01-01"}, TODAY)
+            entries.record_settle_up(session, user, membership, {
+                "date": "2023-01-01", "expected": entries.transfers_fingerprint(sheet.transfers)}, TODAY)
         assert list(exc.value.errors) == ["date"]
         assert counts(session) == before
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +12,9 @@ from sqlalchemy import func, select
 from ledger import queries
 from ledger.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from ledger.domain.vocabulary import MemberRole
-from ledger.models import Membership, Partner, User
+from ledger.models import Alliance, Membership, Partner, User
 from ledger.services import alliances, users
+from ledger.services.periods import lock_alliance
 from tests.builders import PASSWORD
 
 
@@ -142,6 +145,55 @@ class TestLastCoordinator:
         session.commit()
         assert queries.membership_in(session, user, case.alliance.id) is None
         assert session.get(User, user.id) is not None
+
+
+@pytest.mark.parametrize("move", ["remove", "demote"])
+def test_two_coordinators_removing_each_other_at_once_leave_one(app, session, case, move):
+    """Each checked "is another coordinator left?" before the other committed, so both succeeded and the
+    alliance had none. Under the alliance lock the second waits, sees the first's change, and is refused."""
+    coordinator, coord_m = who(session, case, "coordinator")
+    alliances.change_member(session, coordinator, coord_m, session.get(Membership, case.memberships["steering"].id),
+                            {"role": "coordinator"})
+    session.commit()
+    sessions = app.extensions["ledger.sessions"]
+    outcomes: dict[str, str] = {}
+
+    def act(key: str, other: str) -> None:
+        s = sessions()
+        try:
+            user, membership = who(s, case, key)
+            member = s.get(Membership, case.memberships[other].id)
+            try:
+                if move == "remove":
+                    alliances.remove_member(s, user, membership, member)
+                else:
+                    alliances.change_member(s, user, membership, member, {"role": "accountant"})
+                s.commit()
+                outcomes[key] = "done"
+            except (Conflict, NotAllowed) as exc:
+                s.rollback()
+                outcomes[key] = type(exc).__name__
+        finally:
+            s.close()
+
+    holder = sessions()
+    try:
+        lock_alliance(holder, holder.get(Alliance, case.alliance.id))  # both are under way before either writes
+        threads = [threading.Thread(target=act, args=pair) for pair in (("coordinator", "steering"),
+                                                                        ("steering", "coordinator"))]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        assert all(thread.is_alive() for thread in threads), "both should wait for the alliance lock"
+        holder.commit()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        holder.close()
+    assert sorted(outcomes.values()) == ["NotAllowed", "done"], outcomes  # the loser is no coordinator any more
+    session.rollback()
+    left = session.scalars(select(Membership.role).where(Membership.alliance_id == case.alliance.id)).all()
+    assert left.count(MemberRole.COORDINATOR) == 1
 
 
 def test_change_member_role_and_partner(session, case):

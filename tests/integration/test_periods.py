@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from ledger.chain import head_of, verify_alliance
 from ledger.domain.errors import InvalidInput, NotAllowed
-from ledger.domain.settle_up import Transfer
 from ledger.models import Activity, Alliance, Entry, Membership, Period, User
 from ledger.queries import balance_sheet
 from ledger.services import agreements, entries
@@ -79,9 +78,9 @@ def test_writes_dated_inside_a_closed_period_are_refused_at_their_date_field(ses
     assert "closed period" in refused.value.errors["date"]
     session.rollback()
     coord, coord_m = who(session, case, "coordinator")
+    fingerprint = entries.transfers_fingerprint(balance_sheet(session, case.alliance).transfers)
     with pytest.raises(InvalidInput) as refused:
-        entries.record_settle_up(session, coord, coord_m, [Transfer(case.pid("Beta"), case.pid("Alpha"), 5000)],
-                                 {"date": "2020-04-01"}, TODAY)
+        entries.record_settle_up(session, coord, coord_m, {"date": "2020-04-01", "expected": fingerprint}, TODAY)
     assert "closed period" in refused.value.errors["date"]
     session.rollback()
     with pytest.raises(InvalidInput) as refused:
