@@ -99,7 +99,8 @@ def test_log_out_ends_the_session_for_every_copy_of_its_cookies(app, session, ca
     assert not is_logged_in(remember_copy)
     # Nor can the copy create an API token.
     response = session_copy.post("/account", data={"action": "token", "name": "stolen"})
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
     session.rollback()
     assert session.scalars(select(ApiToken).where(ApiToken.name == "stolen")).all() == []
     # Logging in again opens a new session; the old cookies stay dead.
