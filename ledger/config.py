@@ -86,6 +86,15 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
             )
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
     _check_pool(app.config)
+    _check_stream_caps(app.config)
+
+
+def _check_stream_caps(config) -> None:
+    """The caps on live streams are whole numbers of at least 1, or the app does not start."""
+    for key in ("LIVE_STREAMS_PER_USER", "LIVE_STREAMS_PER_ADDRESS"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"LEDGER_{key} is {value!r}; it must be a whole number of streams, at least 1.")
 
 
 def _check_pool(config) -> None:

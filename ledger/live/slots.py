@@ -41,7 +41,7 @@ class Slots:
         with self._lock:
             for key, cap in caps.items():
                 held = self._open.setdefault(key, [])
-                while held and len(held) >= max(cap, 1):
+                while held and len(held) >= cap:
                     oldest = held[0]
                     oldest.given_up = gave_way = True
                     self._forget(oldest)
