@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -82,7 +82,8 @@ def _stream(app: Flask, viewer: _Viewer, alliance_id: int, after: int) -> Iterat
         slots.release(slot)
 
 
-def _events(app: Flask, viewer: _Viewer, alliance_id: int, after: int, given_up) -> Iterator[str]:
+def _events(app: Flask, viewer: _Viewer, alliance_id: int, after: int,
+            given_up: Callable[[], bool]) -> Iterator[str]:
     broker: Broker = app.extensions["ledger.broker"]
     feed: Feed = app.extensions["ledger.feed"]
     sessions = app.extensions["ledger.sessions"]
