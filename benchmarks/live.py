@@ -119,8 +119,11 @@ def prepare(url: str) -> tuple[int, dict[str, str], int, dict[str, int]]:
 def run_engine(engine_name: str, url: str, instance: Path, *, processes: int, threads: int, clients: int,
                posts: int, interval: float, timeout: float) -> Result:
     alliance_id, tokens, start_seq, ids = prepare(url)
-    servers = [ServerProcess(url, instance, threads=threads, env={"LEDGER_LIVE_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS})
-               for _ in range(processes)]
+    # The clients stand for many people on loopback, sharing a few log-ins: the caps on streams per user and
+    # per address (meant for one person's pages) are lifted to the number of clients.
+    env = {"LEDGER_LIVE_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS, "LEDGER_LIVE_STREAMS_PER_USER": str(clients),
+           "LEDGER_LIVE_STREAMS_PER_ADDRESS": str(clients)}
+    servers = [ServerProcess(url, instance, threads=threads, env=env) for _ in range(processes)]
     with running(servers):  # killed afterwards: open streams would hold a graceful stop
         cookies = {who: login(servers[0].url, who) for who in VIEWERS}  # one secret key: valid on every process
         path = f"/a/{alliance_id}/events?after={start_seq}"

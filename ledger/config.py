@@ -37,6 +37,11 @@ DEFAULTS = {
     "LIVE_HEARTBEAT_SECONDS": 15.0,
     "LIVE_STREAM_SECONDS": 300.0,
     "LIVE_RETRY_MS": 1000,
+    # Open event streams per user and per client address in each server process: each holds a worker
+    # thread, so both stay well below the threads of a process (LEDGER_THREADS, 32 in deploy/), and past
+    # them the oldest stream gives way. The address cap is higher: one office may share an address.
+    "LIVE_STREAMS_PER_USER": 6,
+    "LIVE_STREAMS_PER_ADDRESS": 12,
     # Rate limits (ledger/ratelimit.py, Flask-Limiter syntax): failed log-ins per client address and per
     # email, API requests with an unknown or revoked token per address. memory:// counts per process;
     # redis://host:6379 shares the counts between processes. RATELIMIT_ENABLED=false turns them off.
@@ -81,6 +86,15 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
             )
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
     _check_pool(app.config)
+    _check_stream_caps(app.config)
+
+
+def _check_stream_caps(config) -> None:
+    """The caps on live streams are whole numbers of at least 1, or the app does not start."""
+    for key in ("LIVE_STREAMS_PER_USER", "LIVE_STREAMS_PER_ADDRESS"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"LEDGER_{key} is {value!r}; it must be a whole number of streams, at least 1.")
 
 
 def _check_pool(config) -> None:

@@ -27,7 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.db import Base, Quantity, UTCDateTime, Weight, utcnow
-from ledger.domain.passwords import session_fingerprint
 from ledger.domain.vocabulary import (
     Decision,
     EntryKind,
@@ -71,12 +70,37 @@ class User(UserMixin, Base):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
-    def get_id(self) -> str:
-        """The log-in session's user id, ``"<id>:<fingerprint of the password hash>"`` (see web.auth.load_user).
+    #: Not a column: the key of the log-in session this object was loaded for (see ``LoginSession``);
+    #: flask-login keeps ``get_id()`` in the session cookie and in the remember-me cookie.
+    login_key = None
+    #: Not a column: that log-in session's row id (the live stream re-checks it).
+    login_session_id = None
 
-        A new password makes every session opened with the old one invalid, with no column to keep.
+    def get_id(self) -> str:
+        """The key of this log-in's ``LoginSession``, which both cookies carry (see web.auth.load_user).
+
+        Never the user's own id: a cookie must name a server-side session that log-out can end.
         """
-        return f"{self.id}:{session_fingerprint(self.password_hash)}"
+        if not self.login_key:
+            raise RuntimeError("a user is logged in only through ledger.services.sessions.start")
+        return self.login_key
+
+
+class LoginSession(Base):
+    """One log-in of a user in one browser: its key is in the cookies, only the key's SHA-256 is stored.
+
+    Every request looks the key up (``web.auth.load_user``); log-out sets ``ended_at``, and so does a
+    password change for every other session of the user, so a copied cookie stops working at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

@@ -1,4 +1,4 @@
-"""The password policy, and the fingerprint that ties a log-in session to the password it was opened with.
+"""The password policy (a password change ends the user's other log-in sessions: services.sessions).
 
 Plain Python, so the same rule holds for the pages, the API and the command
 line. The policy is the minimum that stops the guesses an attacker tries
@@ -8,8 +8,6 @@ passwords down.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
@@ -50,12 +48,3 @@ def password_problem(password: str, email: str | None = None) -> str | None:
     if plain in COMMON_PASSWORDS:
         return "This is one of the most common passwords, tried first by anyone guessing; choose another."
     return None
-
-
-def session_fingerprint(password_hash: str) -> str:
-    """A short digest of the stored hash, put into the log-in session's user id.
-
-    Changing the password changes the hash, so every session (and remember-me cookie) opened with the
-    old one stops matching and is refused. The digest reveals nothing usable about the hash.
-    """
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]

@@ -15,7 +15,7 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from ledger.live.broker import Broker
-from ledger.live.publish import CHANNEL
+from ledger.live.publish import CHANNEL, SESSION_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,11 @@ class Listener:
                 delay = min(delay * 2, 5.0)
 
     def _deliver(self, payload: str) -> None:
+        if payload.startswith(SESSION_PREFIX):
+            ended = payload.removeprefix(SESSION_PREFIX)
+            if ended.isdigit():
+                self._broker.end_sessions([int(ended)])
+            return
         alliance, _, seq = payload.partition(":")
         if alliance.isdigit() and seq.isdigit():
             self._broker.publish(int(alliance), int(seq))
-
-

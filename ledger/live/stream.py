@@ -6,17 +6,22 @@ mean "everything after N, in order", read from the database, so a page that
 slept, lost the network or outlived a server restart catches up exactly.
 
 The generator holds no database session between reads, re-checks the
-membership on every read (a removed member stops receiving), sends a comment
-as a heartbeat so dead connections are noticed, and ends after
-``LIVE_STREAM_SECONDS`` so long-lived connections are recycled (the browser
-reconnects at once, with its Last-Event-ID).
+membership and the log-in session (a removed member, a logged-out session or
+one ended by a password change stops receiving: at once when this process
+hears of it, within a heartbeat in any case), sends a comment as a heartbeat
+so dead connections are noticed, and ends after ``LIVE_STREAM_SECONDS`` so
+long-lived connections are recycled (the browser reconnects at once, with its
+Last-Event-ID). Each stream takes a slot (``ledger.live.slots``): past
+``LIVE_STREAMS_PER_USER`` or ``LIVE_STREAMS_PER_ADDRESS`` in this process the
+oldest one gives way.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
@@ -26,11 +31,11 @@ from ledger.live.broker import Broker
 from ledger.live.feed import BATCH, Feed
 from ledger.live.listener import Listener
 from ledger.live.publish import install
-from ledger.models import Activity, Membership
+from ledger.live.slots import Slots
+from ledger.models import Activity, LoginSession, Membership
 from ledger.web.access import membership_or_404
 
 bp = Blueprint("live", __name__)
-
 
 
 def _start_after(alliance_seq: int) -> int:
@@ -49,12 +54,36 @@ def events(alliance_id: int):
     listener: Listener | None = app.extensions.get("ledger.listener")
     if listener is not None:
         listener.ensure_started()
-    stream = _stream(app, current_user.id, alliance_id, after)
+    caps = {f"user:{current_user.id}": int(app.config["LIVE_STREAMS_PER_USER"]),
+            f"addr:{request.remote_addr}": int(app.config["LIVE_STREAMS_PER_ADDRESS"])}
+    stream = _stream(app, _Viewer(current_user.id, current_user.login_session_id, caps), alliance_id, after)
     return Response(stream, mimetype="text/event-stream", headers={
         "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-def _stream(app: Flask, user_id: int, alliance_id: int, after: int) -> Iterator[str]:
+@dataclass(frozen=True, slots=True)
+class _Viewer:
+    user_id: int
+    login_session_id: int
+    caps: dict[str, int]
+
+
+def _stop(event: str, reason: str) -> str:
+    return f"event: {event}\ndata: {json.dumps({'reason': reason})}\n\n"
+
+
+def _stream(app: Flask, viewer: _Viewer, alliance_id: int, after: int) -> Iterator[str]:
+    """Takes its slot on the first read (a generator never started never runs its ``finally``)."""
+    slots: Slots = app.extensions["ledger.slots"]
+    slot = slots.take(viewer.caps)
+    try:
+        yield from _events(app, viewer, alliance_id, after, lambda: slot.given_up)
+    finally:
+        slots.release(slot)
+
+
+def _events(app: Flask, viewer: _Viewer, alliance_id: int, after: int,
+            given_up: Callable[[], bool]) -> Iterator[str]:
     broker: Broker = app.extensions["ledger.broker"]
     feed: Feed = app.extensions["ledger.feed"]
     sessions = app.extensions["ledger.sessions"]
@@ -64,13 +93,21 @@ def _stream(app: Flask, user_id: int, alliance_id: int, after: int) -> Iterator[
     recheck = False
     yield f"retry: {int(app.config['LIVE_RETRY_MS'])}\n\n"
     while time.monotonic() < deadline:
+        if given_up():
+            yield _stop("superseded", "too-many-streams")
+            return
+        if broker.session_ended(viewer.login_session_id):
+            yield _stop("revoked", "logged-out")
+            return
         events = feed.since(alliance_id, after, recheck=recheck)
         # Membership changes only through member.* events, so it is checked when one passes (after
         # the read: a check before it could pass and the read then hold events committed after the
-        # removal), and once a heartbeat in any case.
+        # removal), and once a heartbeat in any case, with the log-in session (whose end this process
+        # may not have heard of: a notification lost while the listener reconnected).
         if any(e.action.startswith("member.") for e in events) or time.monotonic() - checked >= heartbeat:
-            if not _is_member(sessions, user_id, alliance_id):
-                yield "event: revoked\ndata: {}\n\n"
+            refused = _refusal(sessions, viewer, alliance_id)
+            if refused:
+                yield _stop("revoked", refused)
                 return
             checked = time.monotonic()
         for event in events:
@@ -86,10 +123,17 @@ def _stream(app: Flask, user_id: int, alliance_id: int, after: int) -> Iterator[
             yield ": keep-alive\n\n"
 
 
-def _is_member(sessions, user_id: int, alliance_id: int) -> bool:
+def _refusal(sessions, viewer: _Viewer, alliance_id: int) -> str | None:
+    """Why the stream must stop ("logged-out", "not-member"), or None; one query for both."""
     with sessions() as session:
-        return session.scalar(select(Membership.id).where(
-            Membership.user_id == user_id, Membership.alliance_id == alliance_id)) is not None
+        row = session.execute(
+            select(LoginSession.ended_at, Membership.id)
+            .outerjoin(Membership, (Membership.user_id == LoginSession.user_id)
+                       & (Membership.alliance_id == alliance_id))
+            .where(LoginSession.id == viewer.login_session_id, LoginSession.user_id == viewer.user_id)).first()
+    if row is None or row.ended_at is not None:
+        return "logged-out"
+    return "not-member" if row.id is None else None
 
 
 def _message(row: Activity) -> str:
@@ -117,8 +161,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LIVE_HEARTBEAT_SECONDS", 15.0)
     app.config.setdefault("LIVE_STREAM_SECONDS", 300.0)
     app.config.setdefault("LIVE_RETRY_MS", 1000)
+    app.config.setdefault("LIVE_STREAMS_PER_USER", 6)
+    app.config.setdefault("LIVE_STREAMS_PER_ADDRESS", 12)
     broker = Broker()
     app.extensions["ledger.broker"] = broker
+    app.extensions["ledger.slots"] = Slots(broker)
     app.extensions["ledger.feed"] = Feed(app.extensions["ledger.sessions"], broker, _message)
     install(app.extensions["ledger.sessions"], broker)
     engine = app.extensions["ledger.engine"]

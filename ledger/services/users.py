@@ -16,6 +16,7 @@ from ledger.domain.errors import FieldErrors, InvalidInput, NotFound
 from ledger.domain.passwords import MIN_LENGTH, password_problem
 from ledger.domain.text import clean_text
 from ledger.models import EMAIL_MAX, NAME_MAX, ApiToken, Membership, User
+from ledger.services.sessions import end_others_and_revoke_tokens
 
 MIN_PASSWORD = MIN_LENGTH
 TOKEN_PREFIX = "al_"  # noqa: S105 - a public marker, not a secret
@@ -67,13 +68,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password or "") else None
 
 
-def change_password(user: User, current: object, new: object) -> None:
+def change_password(session: Session, user: User, current: object, new: object) -> None:
+    """A new password; the user's other log-in sessions end and every API token is revoked with it."""
     errors = FieldErrors()
     if not isinstance(current, str) or not check_password_hash(user.password_hash, current):
         errors.add("current_password", "That is not your current password.")
     new_ = errors.check("new_password", parse_password, new, "new_password", email=user.email)
     errors.raise_if_any()
     user.password_hash = generate_password_hash(new_)
+    end_others_and_revoke_tokens(session, user)
 
 
 def _digest(token: str) -> str:

@@ -5,6 +5,12 @@
 // replays events never shows one twice. On events, the page re-fetches its own URL (same filters) and swaps
 // in every element marked data-live-region: the server renders the figures, this file never computes one.
 // Forms are never inside a region, so what the viewer is typing survives and focus stays where it was.
+//
+// The indicator says "Live" only when the stream is open and every event received is shown: a refresh
+// that fails (a 502, a dropped request, the network gone while the stream stayed open) keeps its events
+// pending, shows "Catching up", and is tried again with a back-off (at once when the network returns).
+// The indicator is worked out from the real state (the stream's readyState, navigator.onLine, pending
+// events) on every change and every few seconds, so it never stays wrong after the network comes back.
 (function () {
   "use strict";
 
@@ -15,6 +21,9 @@
   var TOAST_MS = 6000;
   var HIGHLIGHT_MS = 4000;
   var MAX_TOASTS = 4;
+  var RETRY_FIRST_MS = 1000;
+  var RETRY_MAX_MS = 15000;
+  var CHECK_MS = 2000;
   var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
 
   var eventsUrl = nav.dataset.eventsUrl;
@@ -27,12 +36,15 @@
 
   var source = null;
   var stopped = false;
+  var opened = false;     // the stream has been open at least once (before: "Connecting")
   var reopenTimer = null;
   var reopenDelay = 1000;
 
-  var pending = [];       // events received but not yet announced
+  var pending = [];       // events received whose regions are not yet refreshed (kept until a refresh works)
   var flushTimer = null;
   var refreshing = false;
+  var failures = 0;       // refreshes failed in a row; above 0 the page is behind what it received
+  var retryTimer = null;
 
   function toInt(value) {
     if (value === undefined || value === null || value === "") return null;
@@ -51,6 +63,29 @@
     if (statusEl.textContent !== text) statusEl.textContent = text;
   }
 
+  // What the indicator says follows from the state alone, so calling it again is always safe.
+  function render() {
+    if (stopped) return;  // a stop keeps the reason it was given
+    if (navigator.onLine === false || !source || source.readyState === EventSource.CLOSED) {
+      setState("offline", "Offline");
+    } else if (source.readyState === EventSource.CONNECTING) {
+      if (opened) setState("reconnecting", "Reconnecting\u2026");
+      else setState("connecting", "Connecting\u2026");
+    } else if (failures > 0) {
+      setState("behind", "Catching up\u2026");
+    } else {
+      setState("live", "Live");
+    }
+  }
+
+  function stop(state, text) {
+    stopped = true;
+    if (source) source.close();
+    clearTimeout(retryTimer);
+    clearTimeout(reopenTimer);
+    setState(state, text);
+  }
+
   // ---- the connection ------------------------------------------------------------------------------
 
   function connect() {
@@ -58,22 +93,22 @@
     var url = eventsUrl + (eventsUrl.indexOf("?") < 0 ? "?" : "&") + "after=" + seen;
     source = new EventSource(url);
     source.onopen = function () {
+      opened = true;
       reopenDelay = 1000;
-      setState("live", "Live");
+      render();
+      retryNow();  // a refresh that failed while the connection was down need not wait for its back-off
     };
     source.onerror = function () {
       if (stopped) return;
-      if (source.readyState === EventSource.CLOSED) {
-        // The browser gave up (an HTTP error, a proxy's 502 during a restart): try again ourselves,
-        // resuming after the last event this page has shown.
-        setState("offline", "Offline");
-        scheduleReopen();
-      } else {
-        setState("reconnecting", "Reconnecting\u2026");
-      }
+      // CLOSED: the browser gave up (an HTTP error, a proxy's 502 during a restart): try again ourselves,
+      // resuming after the last event this page received. Otherwise the browser is reconnecting itself.
+      if (source.readyState === EventSource.CLOSED) scheduleReopen();
+      render();
     };
     source.addEventListener("activity", onActivity);
     source.addEventListener("revoked", onRevoked);
+    source.addEventListener("superseded", onSuperseded);
+    render();
   }
 
   function scheduleReopen() {
@@ -83,17 +118,26 @@
   }
 
   function reopen() {
+    clearTimeout(reopenTimer);
     reopenTimer = null;
     if (stopped) return;
     if (source) source.close();
-    setState("reconnecting", "Reconnecting\u2026");
     connect();
   }
 
-  function onRevoked() {
-    stopped = true;
-    if (source) source.close();
-    setState("stopped", "Stopped: you are no longer a member");
+  function onRevoked(message) {
+    var reason = null;
+    try {
+      reason = JSON.parse(message.data).reason;
+    } catch (e) { /* an older server sent no reason: it was the membership */ }
+    if (reason === "logged-out") stop("stopped", "Stopped: you are logged out");
+    else stop("stopped", "Stopped: you are no longer a member");
+  }
+
+  // Too many live pages open for this user or address: the newer ones stay live, this one stops (a page
+  // that reconnected would only take the slot of another, in turn).
+  function onSuperseded() {
+    stop("paused", "Paused: too many live pages open; reload to resume");
   }
 
   function onActivity(message) {
@@ -115,28 +159,59 @@
 
   function flush() {
     flushTimer = null;
-    if (refreshing) return;  // the running refresh picks these up when it ends
+    if (refreshing || retryTimer || stopped) return;  // the running refresh, or the retry, takes these too
     var events = pending;
     pending = [];
     refreshing = true;
-    refreshRegions().catch(function () { /* the next event tries again */ }).then(function () {
-      announce(events);
+    refreshRegions().then(function (outcome) {
       refreshing = false;
+      if (outcome === "ended") {
+        stop("stopped", "Stopped: you are logged out");
+        return;
+      }
+      failures = 0;
+      announce(events);
+      render();
       if (pending.length && !flushTimer) flushTimer = setTimeout(flush, 0);
+    }, function () {
+      // Not shown: the events stay pending (ahead of any that came meanwhile) and are tried again.
+      refreshing = false;
+      pending = events.concat(pending);
+      failures += 1;
+      render();
+      scheduleRetry();
     });
   }
 
+  function scheduleRetry() {
+    if (retryTimer || stopped) return;
+    var delay = Math.min(RETRY_FIRST_MS * Math.pow(2, failures - 1), RETRY_MAX_MS);
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      flush();
+    }, delay);
+  }
+
+  function retryNow() {
+    if (!retryTimer) return;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    flush();
+  }
+
+  // Resolves "ok" once the regions show the page as the server has it now, "ended" when the session has
+  // ended (the request was sent to the log-in page); rejects on anything else, which is tried again.
   function refreshRegions() {
-    if (!document.querySelector("[data-live-region]")) return Promise.resolve();
+    if (!document.querySelector("[data-live-region]")) return Promise.resolve("ok");
     var url = location.href.split("#")[0];
     return fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"X-Live-Refresh": "1"}})
       .then(function (response) {
-        // A redirect means the session ended (the log-in page); any other failure: keep what is shown.
-        if (response.redirected || !(response.ok || response.status === 400)) return null;
-        return response.text();
-      })
-      .then(function (html) {
-        if (html) swap(new DOMParser().parseFromString(html, "text/html"));
+        if (response.redirected) return "ended";
+        if (!(response.ok || response.status === 400)) throw new Error("refresh failed: HTTP " + response.status);
+        return response.text().then(function (html) {
+          swap(new DOMParser().parseFromString(html, "text/html"));
+          return "ok";
+        });
       });
   }
 
@@ -289,13 +364,14 @@
   window.addEventListener("pageshow", function (event) {
     if (event.persisted && !stopped) reopen();  // back from the back/forward cache: resume after `seen`
   });
-  window.addEventListener("offline", function () {
-    if (!stopped) setState("offline", "Offline");
-  });
+  window.addEventListener("offline", render);
   window.addEventListener("online", function () {
-    if (!stopped && (!source || source.readyState === EventSource.CLOSED)) reopen();
+    if (stopped) return;
+    if (!source || source.readyState === EventSource.CLOSED) reopen();
+    render();  // the stream may have survived: then the page is live again at once
+    retryNow();
   });
+  setInterval(render, CHECK_MS);  // whatever no event told us (a stream that closed or came back quietly)
 
-  setState("connecting", "Connecting\u2026");
   connect();
 })();

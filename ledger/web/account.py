@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_login import COOKIE_NAME, login_user
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 
@@ -50,16 +49,15 @@ def index():
         try:
             if form.new_password.data != form.confirm.data:
                 raise InvalidInput.at("confirm", "The two new passwords are not the same.")
-            change_password(me(), form.current_password.data, form.new_password.data)
+            change_password(session, me(), form.current_password.data, form.new_password.data)
         except InvalidInput as exc:
             session.rollback()
             put_errors(form, exc.errors)
             return _render(password_form=form, status=422)
         session.commit()
-        # The new password hash changed the session fingerprint: every other session is now logged out;
-        # this one logs in again with the new fingerprint (and keeps its remember-me cookie, if it had one).
-        login_user(me(), remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
-        flash("Your password is changed. Every other session of yours has been logged out.", "success")
+        # This session (and its remember-me cookie) goes on; every other one has ended (services.sessions).
+        flash("Your password is changed. Every other session of yours has been logged out and every API "
+              "token revoked: create new tokens for your scripts.", "success")
         return redirect(url_for("account.index"))
     form = TokenForm()
     form.validate_on_submit()

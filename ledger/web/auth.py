@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
@@ -11,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ledger.domain.passwords import session_fingerprint
 from ledger.extensions import get_session, login_manager
 from ledger.models import User
+from ledger.services import sessions
 from ledger.services.audit import record_failed_login
 from ledger.services.users import authenticate
 
@@ -48,6 +47,8 @@ def login():
     if form.validate_on_submit():
         user = authenticate(get_session(), form.email.data, form.password.data)
         if user is not None:
+            sessions.start(get_session(), user)
+            get_session().commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         form.password.errors.append("That email and password do not match an account.")
@@ -59,26 +60,22 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    sessions.end(get_session(), current_user)
+    get_session().commit()
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The session's user, if the session was opened with the password the user has now.
+def load_user(key: str) -> User | None:
+    """The user of the open log-in session whose key the cookie carries (see ``ledger.services.sessions``).
 
-    The id is ``"<id>:<fingerprint>"`` (``User.get_id``): after a password change the fingerprint no
-    longer matches, so every other session and remember-me cookie is logged out on its next request.
-    A bare id (a session from before fingerprints) is refused too: one new log-in, nothing worse.
+    Both the session cookie and the remember-me cookie carry that key, so log-out and a password change,
+    which end the row, log out every copy of either cookie on its next request. Anything else (a cookie
+    from before server-side sessions, a bare user id) is refused: one new log-in, nothing worse.
     """
-    number, _, fingerprint = user_id.partition(":")
-    if not number.isdigit() or not fingerprint:
-        return None
-    user = get_session().get(User, int(number))
-    if user is None or not hmac.compare_digest(fingerprint, session_fingerprint(user.password_hash)):
-        return None
-    return user
+    return sessions.user_for(get_session(), key)
 
 
 def require_login() -> object | None:

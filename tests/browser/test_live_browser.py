@@ -220,3 +220,107 @@ def test_when_the_browser_gives_up_the_page_reconnects_itself_and_catches_up(liv
     expect(row).to_have_count(1, timeout=LIVE_MS)
     expect(beta.locator("#live-toasts .live-toast")).to_have_count(1)
     assert [url.split("?")[1] for url in opened] == [f"after={seq}", f"after={seq}"]
+
+
+# ---- a refresh that fails, a network that goes and comes back ------------------------------------------
+
+def record_states(page) -> None:
+    """From now on, every state the indicator takes is kept in ``window.__states``, in order."""
+    page.evaluate("""() => {
+        const status = document.getElementById("live-status");
+        window.__states = [status.dataset.state];
+        new MutationObserver(() => {
+            const state = status.dataset.state;
+            if (window.__states[window.__states.length - 1] !== state) window.__states.push(state);
+        }).observe(status, {attributes: true, attributeFilter: ["data-state"]});
+    }""")
+
+
+def fail_refreshes(page, url: str, failures) -> list[str]:
+    """Each of the page's own refreshes of ``url`` is answered by the next of ``failures`` (a status to
+    answer with, "abort" to drop the request, None to let it through); the rest go through."""
+    refreshes: list[str] = []
+    plan = list(failures)
+
+    def handle(route):
+        if route.request.headers.get("x-live-refresh") != "1":
+            route.continue_()
+            return
+        refreshes.append(route.request.url)
+        outcome = plan.pop(0) if plan else None
+        if outcome == "abort":
+            route.abort("connectionreset")
+        elif outcome is not None:
+            route.fulfill(status=outcome, body="bad gateway")
+        else:
+            route.continue_()
+
+    page.route(url, handle)
+    return refreshes
+
+
+def test_a_refresh_that_fails_is_tried_again_and_the_page_is_not_live_meanwhile(live, people, session, case):
+    a = case.alliance.id
+    token = token_for(session, case, "alpha")
+    beta = people("beta")
+    url = f"{live.url}/a/{a}/"
+    refreshes = fail_refreshes(beta, url, [502, "abort"])
+    open_live(beta, url)
+    record_states(beta)
+    entry = post_entry(beta, live, case, token, partner_id=case.pid("Alpha"), amount="41.5", description="Retried")
+    status = beta.locator("#live-status")
+    expect(status).to_have_attribute("data-state", "behind", timeout=LIVE_MS)
+    expect(status).to_have_text("Catching up\u2026")
+    row = beta.locator(f"[data-live-region=latest] tr[data-entry-id='{entry['id']}']")
+    expect(row).to_have_count(1, timeout=5_000)  # two failures: tried again after 1 s, then after 2 s more
+    expect(status).to_have_text("Live")
+    assert len(refreshes) == 3
+    assert beta.evaluate("window.__states") == ["live", "behind", "live"]  # never "Live" while behind
+    expect(beta.locator("#live-toasts .live-toast")).to_have_count(1)  # told once, when it is shown
+
+
+def test_a_refresh_that_fails_while_offline_is_made_when_the_network_returns(live, people, session, case):
+    """The stream stays open (a local proxy, a flaky Wi-Fi): the refresh fails offline, and is made again as
+    soon as the browser is back online, without waiting for the next event."""
+    a = case.alliance.id
+    token = token_for(session, case, "alpha")
+    beta = people("beta")
+    url = f"{live.url}/a/{a}/"
+    refreshes = fail_refreshes(beta, url, ["abort"])  # what a fetch does offline
+    open_live(beta, url)
+    beta.context.set_offline(True)
+    status = beta.locator("#live-status")
+    expect(status).to_have_attribute("data-state", "offline", timeout=LIVE_MS)
+    entry = post_entry(people("alpha"), live, case, token, partner_id=case.pid("Alpha"), amount="12",
+                       description="Sent while Beta was offline")
+    row = beta.locator(f"[data-live-region=latest] tr[data-entry-id='{entry['id']}']")
+    beta.wait_for_timeout(1_500)
+    beta.context.set_offline(False)
+    expect(row).to_have_count(1, timeout=LIVE_MS)
+    expect(status).to_have_text("Live")
+    assert len(refreshes) >= 1
+
+
+def test_the_indicator_is_live_again_when_the_network_returns_and_the_stream_survived(live, people, session, case):
+    a = case.alliance.id
+    beta = people("beta")
+    opened = []
+    beta.on("request", lambda request: opened.append(request.url) if "/events?" in request.url else None)
+    open_live(beta, f"{live.url}/a/{a}/")
+    streams = len(opened)
+    beta.context.set_offline(True)
+    status = beta.locator("#live-status")
+    expect(status).to_have_attribute("data-state", "offline", timeout=LIVE_MS)
+    beta.context.set_offline(False)
+    expect(status).to_have_attribute("data-state", "live", timeout=3_000)
+    expect(status).to_have_text("Live")
+    assert len(opened) == streams  # the same stream: nothing was reopened
+
+
+def test_logging_out_in_another_tab_stops_the_page_and_says_so(live, people, case):
+    beta = people("beta")
+    open_live(beta, f"{live.url}/a/{case.alliance.id}/")
+    assert beta.context.request.post(f"{live.url}/logout", max_redirects=0).status == 302  # the same cookies
+    status = beta.locator("#live-status")
+    expect(status).to_have_attribute("data-state", "stopped", timeout=LIVE_MS)
+    expect(status).to_have_text("Stopped: you are logged out")

@@ -9,7 +9,10 @@ extra (a duplicate, another alliance's event) was sent.
 
 from __future__ import annotations
 
+import http.client
+import time
 from collections.abc import Iterator
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -18,9 +21,10 @@ from sqlalchemy.orm import Session
 from ledger.models import Alliance, Membership, User
 from ledger.services import alliances
 from tests.browser.conftest import LiveServer
-from tests.builders import Case, record
+from tests.builders import PASSWORD, Case, record
 from tests.e2e.api_support import make_tokens
 from tests.live_client import EventStream, StreamClosed, login, post_entry
+from tests.servers import ServerProcess, running
 
 HEARTBEAT = 0.25
 
@@ -172,3 +176,150 @@ def test_entry_posted_through_the_api_arrives_and_idle_streams_get_heartbeats(se
     assert event.json["entry"]["id"] == created["id"]
     assert event.json["entry"]["amount"] == 51230
     assert event.json["actor"] == "Beta User"
+
+
+# ---- the log-in session ends: log-out, a new password --------------------------------------------------
+
+#: The streams' own periodic check is this far away: ending on time is the wake-up of the session's end.
+SLOW_HEARTBEAT = 30.0
+IN_SECONDS = 3.0
+
+
+@pytest.fixture
+def slow_server(app, case) -> Iterator[LiveServer]:
+    app.config["LIVE_HEARTBEAT_SECONDS"] = SLOW_HEARTBEAT
+    with LiveServer(app) as live:
+        yield live
+
+
+def post_form(base_url: str, path: str, cookie: str, form: dict[str, str] | None = None) -> int:
+    conn = http.client.HTTPConnection(urlsplit(base_url).hostname, urlsplit(base_url).port, timeout=10)
+    try:
+        conn.request("POST", path, body=urlencode(form or {}), headers={
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def assert_ends_as(stream: EventStream, reason: str) -> None:
+    started = time.monotonic()
+    (message,) = stream.events(1, timeout=IN_SECONDS)
+    assert time.monotonic() - started < IN_SECONDS
+    assert (message.event, message.json) == ("revoked", {"reason": reason})
+    with pytest.raises(StreamClosed):
+        stream.read_message()
+
+
+def test_a_logged_out_sessions_stream_ends_within_seconds(slow_server, case):
+    a = case.alliance.id
+    cookie, elsewhere = login(slow_server.url, "beta"), login(slow_server.url, "beta")
+    with EventStream(slow_server.url, events_path(a), cookie) as stream, \
+            EventStream(slow_server.url, events_path(a), elsewhere) as other:
+        assert stream.read_message().retry is not None
+        assert other.read_message().retry is not None
+        assert post_form(slow_server.url, "/logout", cookie) == 302
+        assert_ends_as(stream, "logged-out")
+        with pytest.raises(TimeoutError):
+            other.read_message(timeout=1.0)  # the same person's other session streams on
+    with EventStream(slow_server.url, events_path(a), cookie) as again:
+        assert again.status == 302  # the copied cookie opens nothing any more
+
+
+def test_a_new_password_ends_the_streams_of_the_other_sessions(slow_server, case):
+    a = case.alliance.id
+    here, elsewhere = login(slow_server.url, "beta"), login(slow_server.url, "beta")
+    with EventStream(slow_server.url, events_path(a), elsewhere) as theirs, \
+            EventStream(slow_server.url, events_path(a), here) as mine:
+        assert theirs.read_message().retry is not None
+        assert mine.read_message().retry is not None
+        new = "a brand new passphrase"
+        assert post_form(slow_server.url, "/account", here, {
+            "action": "password", "current_password": PASSWORD, "new_password": new, "confirm": new}) == 302
+        assert_ends_as(theirs, "logged-out")
+        with pytest.raises(TimeoutError):
+            mine.read_message(timeout=1.0)
+
+
+# ---- caps on open streams ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def capped_server(app, case) -> Iterator[LiveServer]:
+    app.config.update(LIVE_HEARTBEAT_SECONDS=SLOW_HEARTBEAT, LIVE_STREAMS_PER_USER=2, LIVE_STREAMS_PER_ADDRESS=3)
+    with LiveServer(app) as live:
+        yield live
+
+
+def opened(base_url: str, path: str, cookie: str) -> EventStream:
+    stream = EventStream(base_url, path, cookie)
+    assert stream.status == 200
+    assert stream.read_message().retry is not None  # the view has run: the stream holds its slot
+    return stream
+
+
+def assert_gave_way(stream: EventStream) -> None:
+    (message,) = stream.events(1, timeout=IN_SECONDS)
+    assert (message.event, message.json) == ("superseded", {"reason": "too-many-streams"})
+    with pytest.raises(StreamClosed):
+        stream.read_message()
+
+
+def assert_streaming(session: Session, case: Case, *streams: EventStream) -> None:
+    """Each stream is still open: an entry recorded now reaches every one of them."""
+    cost(session, case, "1.00")
+    for stream in streams:
+        assert [m.event for m in stream.events(1, timeout=IN_SECONDS)] == ["activity"]
+
+
+def test_past_the_cap_per_user_the_oldest_stream_gives_way(capped_server, session, case):
+    path, cookie = events_path(case.alliance.id), login(capped_server.url, "alpha")
+    first, second = opened(capped_server.url, path, cookie), opened(capped_server.url, path, cookie)
+    third = opened(capped_server.url, path, login(capped_server.url, "alpha"))  # another session, same person
+    beta = gamma = None
+    try:
+        assert_gave_way(first)
+        assert_streaming(session, case, second, third)
+        # Past the cap per address (three, all from 127.0.0.1 here) the oldest stream of the address gives way,
+        # whoever holds it.
+        beta = opened(capped_server.url, path, login(capped_server.url, "beta"))
+        gamma = opened(capped_server.url, path, login(capped_server.url, "gamma"))
+        assert_gave_way(second)
+        assert_streaming(session, case, third, beta, gamma)
+    finally:
+        for stream in (first, second, third, beta, gamma):
+            if stream is not None:
+                stream.close()
+
+
+STREAMS = 40
+#: Generous on a busy machine: without the caps the log-in page never answers at all.
+ANSWERS_WITHIN = 10.0
+
+
+def test_forty_streams_of_one_member_leave_the_log_in_page_answering(pg_url, case, tmp_path):
+    """Two gunicorn workers of 32 threads, as tested for deployment, with the default caps: each stream holds
+    a thread, so without a cap forty of them take a worker's every thread and requests queue behind them."""
+    server = ServerProcess(pg_url, tmp_path, workers=2, threads=32, env={"LEDGER_LIVE_HEARTBEAT_SECONDS": "30"})
+    with running([server]):
+        cookie, path = login(server.url, "alpha"), events_path(case.alliance.id)
+        streams = []
+        try:
+            for _ in range(STREAMS):
+                streams.append(EventStream(server.url, path, cookie, timeout=ANSWERS_WITHIN))
+            for _ in range(6):  # a new connection each time: either worker may take it
+                conn = http.client.HTTPConnection(urlsplit(server.url).hostname, server.port, timeout=ANSWERS_WITHIN)
+                try:
+                    conn.request("GET", "/login")
+                    response = conn.getresponse()
+                    assert response.status == 200
+                    assert b'name="password"' in response.read()
+                finally:
+                    conn.close()
+            assert streams[-1].status == 200
+            assert streams[-1].read_message().retry is not None  # the newest stream is the one kept
+        finally:
+            for stream in streams:
+                stream.close()

@@ -4,8 +4,8 @@ Both processes run ``deploy/gunicorn.conf.py`` in production mode with the same 
 hosts behind a load balancer without sticky sessions. One person's cookie jar is used against either:
 
 - a log-in made through one process works through the other, for pages and for forms (CSRF);
-  logging out through one is logged out on both, and a password changed through one ends the
-  person's other sessions on the other;
+  logging out through one is logged out on both (and ends the session's live stream on the other
+  within seconds), and a password changed through one ends the person's other sessions on the other;
 - an entry recorded through one process reaches a live stream opened on the other within a
   second or two (PostgreSQL NOTIFY), and the other way round: the streams' own re-read of the
   database comes only after a 30 s heartbeat, so arrival in time is the notification crossing;
@@ -154,11 +154,11 @@ def test_a_log_in_through_one_process_works_through_the_other(two_processes, cas
     assert "cost of 1.01" in ledger
     assert "cost of 2.02" in ledger
 
-    # Logging out through B is logged out on A too (the session is the cookie, signed by one shared key).
+    # Logging out through B is logged out on A too (the log-in session is a row in the shared database).
     assert alpha.submit(b, "/logout", {}, page=home)[0] == 302
     assert alpha.get(a, home)[0] == 302
 
-    # A password changed through A ends the person's session opened on B (the fingerprint is in the database).
+    # A password changed through A ends the person's session opened on B (its row ended in the database).
     here, there = Browser(), Browser()
     assert here.log_in(a, "gamma") == 302
     assert there.log_in(b, "gamma") == 302
@@ -167,7 +167,7 @@ def test_a_log_in_through_one_process_works_through_the_other(two_processes, cas
     status, _, _ = here.submit(a, "/account", {"action": "password", "current_password": PASSWORD,
                                                "new_password": new, "confirm": new})
     assert status == 302
-    assert here.get(b, home)[0] == 200  # the session that changed it was renewed, and works on B
+    assert here.get(b, home)[0] == 200  # the session that changed it goes on, and works on B
     status, headers, _ = there.get(b, home)
     assert status == 302
     assert "/login" in headers["Location"]
@@ -207,6 +207,21 @@ def test_live_events_cross_processes_through_postgresql(two_processes, case, pg_
     for name, connections, listeners in rows:
         assert listeners == 1, name
         assert connections <= POOL_SIZE + MAX_OVERFLOW + 1, name
+
+
+def test_a_log_out_through_one_process_ends_the_stream_on_the_other(two_processes, case):
+    """The end of a log-in session crosses processes as a notification: the stream's own check is 30 s away."""
+    a, b = two_processes
+    beta = Browser()
+    assert beta.log_in(a, "beta") == 302
+    with EventStream(b.url, f"/a/{case.alliance.id}/events", beta.cookie(), timeout=10) as stream:
+        assert stream.status == 200
+        assert stream.read_message().retry is not None
+        assert beta.submit(a, "/logout", {}, page=f"/a/{case.alliance.id}/")[0] == 302
+        logged_out = time.monotonic()
+        (message,) = stream.events(1, timeout=ON_TIME + 2)
+        assert time.monotonic() - logged_out < ON_TIME
+        assert (message.event, message.json) == ("revoked", {"reason": "logged-out"})
 
 
 def test_failed_log_ins_are_counted_across_processes(two_processes, redis_store):

@@ -1,5 +1,6 @@
-"""Sessions: a new password logs out every other session, removal from an alliance takes effect at once,
-and the cookies carry HttpOnly, SameSite and (in production) Secure.
+"""Sessions: log-out ends the session on the server, a new password logs out every other session and revokes
+the API tokens, removal from an alliance takes effect at once, and the cookies carry HttpOnly, SameSite and
+(in production) Secure.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from ledger import create_app
 from ledger.config import ConfigError
-from ledger.models import Membership, User
+from ledger.models import ApiToken, Membership, User
 from ledger.services.alliances import add_member, remove_member
 from ledger.services.users import create_token
 from tests.builders import PASSWORD
@@ -58,7 +59,7 @@ def test_the_session_that_changed_it_keeps_its_remember_me(app, case):
     here = logged_in(app, remember=True)
     assert change_password(here).status_code == 302
     here.delete_cookie("session")
-    assert is_logged_in(here)  # the remember-me cookie was renewed with the new password's fingerprint
+    assert is_logged_in(here)  # the remember-me cookie names this session, which goes on
 
 
 def test_a_refused_change_logs_nobody_out(app, case):
@@ -68,17 +69,66 @@ def test_a_refused_change_logs_nobody_out(app, case):
     assert is_logged_in(elsewhere)
 
 
-@pytest.mark.parametrize("user_id", ["{id}", "{id}:", "{id}:0000000000000000", "x:{fp}", ":{fp}"])
-def test_a_session_id_without_the_current_fingerprint_is_refused(app, client, session, case, user_id):
-    user = session.get(User, case.users["beta"].id)
-    fingerprint = user.get_id().partition(":")[2]
+@pytest.mark.parametrize("user_id", ["{id}", "{id}:0000000000000000", "", "x" * 200])
+def test_a_cookie_that_names_no_open_log_in_session_is_refused(app, client, session, case, user_id):
+    """A bare user id (or the user id and fingerprint of cookies from before server-side sessions) opens
+    nothing: only the key of an open session does."""
     with client.session_transaction() as cookie:
-        cookie["_user_id"] = user_id.format(id=user.id, fp=fingerprint)
+        cookie["_user_id"] = user_id.format(id=case.users["beta"].id)
         cookie["_fresh"] = True
     assert not is_logged_in(client)
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = user.get_id()
-    assert is_logged_in(client)
+
+
+def copy_of(client: FlaskClient, app, *names: str) -> FlaskClient:
+    """Another browser holding copies of ``client``'s cookies (as someone who copied them would)."""
+    thief = app.test_client()
+    for name in names:
+        thief.set_cookie(name, client.get_cookie(name).value)
+    return thief
+
+
+def test_log_out_ends_the_session_for_every_copy_of_its_cookies(app, session, case):
+    beta = logged_in(app, remember=True)
+    session_copy, remember_copy = copy_of(beta, app, "session"), copy_of(beta, app, "remember_token")
+    assert is_logged_in(session_copy)
+    assert is_logged_in(remember_copy)
+    assert beta.post("/logout").status_code == 302
+    assert not is_logged_in(beta)
+    assert not is_logged_in(session_copy)
+    remember_copy = copy_of(remember_copy, app, "remember_token")  # drop the session it was given meanwhile
+    assert not is_logged_in(remember_copy)
+    # Nor can the copy create an API token.
+    response = session_copy.post("/account", data={"action": "token", "name": "stolen"})
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    session.rollback()
+    assert session.scalars(select(ApiToken).where(ApiToken.name == "stolen")).all() == []
+    # Logging in again opens a new session; the old cookies stay dead.
+    again = logged_in(app)
+    assert is_logged_in(again)
+    assert not is_logged_in(session_copy)
+
+
+def test_log_out_ends_only_that_session(app, case):
+    here, elsewhere = logged_in(app), logged_in(app)
+    assert here.post("/logout").status_code == 302
+    assert not is_logged_in(here)
+    assert is_logged_in(elsewhere)
+
+
+def test_a_new_password_revokes_every_api_token_of_the_user(app, session, case):
+    beta_id = case.users["beta"].id
+    _, token = create_token(session, session.get(User, beta_id), "script")
+    _, other = create_token(session, session.get(User, case.users["alpha"].id), "alpha's script")
+    session.commit()
+    here = logged_in(app)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert here.get("/api/v1/alliances", headers=bearer).status_code == 200
+    assert change_password(here).status_code == 302
+    assert here.get("/api/v1/alliances", headers=bearer).status_code == 401
+    assert "every API token revoked" in here.get("/account").get_data(as_text=True)
+    # Another user's tokens are not touched.
+    assert here.get("/api/v1/alliances", headers={"Authorization": f"Bearer {other}"}).status_code == 200
 
 
 def test_removal_from_an_alliance_takes_effect_on_the_open_session_at_once(app, session, case):

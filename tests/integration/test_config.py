@@ -55,3 +55,11 @@ def test_database_url_spellings(given, expected):
     from ledger.db import normalise_url
 
     assert normalise_url(given) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "\"many\"", "true"])
+def test_a_live_stream_cap_that_is_not_a_whole_number_of_at_least_one_is_refused(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("LEDGER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LEDGER_LIVE_STREAMS_PER_ADDRESS", value)
+    with pytest.raises(ConfigError, match=r"LEDGER_LIVE_STREAMS_PER_ADDRESS is .*at least 1"):
+        create_app({"DATABASE_URL": "sqlite://"})

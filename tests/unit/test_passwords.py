@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.demo import DEMO_PASSWORD
-from ledger.domain.passwords import COMMON_PASSWORDS, MIN_LENGTH, password_problem, session_fingerprint
+from ledger.domain.passwords import COMMON_PASSWORDS, MIN_LENGTH, password_problem
 from tests.builders import PASSWORD
 
 
@@ -39,11 +39,3 @@ def test_the_email_rule_needs_the_email():
 def test_the_common_list_has_only_entries_the_length_rule_would_let_through():
     """A shorter entry could never be reached; a normalised entry is what is compared."""
     assert all(len(p) >= MIN_LENGTH and p == "".join(p.split()).lower() for p in COMMON_PASSWORDS)
-
-
-def test_the_fingerprint_follows_the_hash_and_is_short():
-    first, second = session_fingerprint("scrypt:1$a$b"), session_fingerprint("scrypt:1$a$c")
-    assert first != second
-    assert first == session_fingerprint("scrypt:1$a$b")
-    assert len(first) == 16
-    assert int(first, 16) >= 0
