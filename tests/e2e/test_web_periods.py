@@ -147,3 +147,25 @@ def test_a_statement_lists_its_entries_a_page_at_a_time(app, client, auth, case,
     assert broken.status_code == 400
     assert "page link is broken" in broken.get_data(as_text=True)
     assert 'id="before-error"' in broken.get_data(as_text=True)
+
+
+def test_members_see_links_only_to_the_statements_they_may_open(client, auth, case, session):
+    """A partner member's sign-off grid links its own statement only; the others' statuses are plain text.
+
+    Every link on the periods page and the dashboard is followed: none may lead to a "Forbidden" page.
+    """
+    period = closed_april(session, case)
+    statements = {name: f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid(name)}"
+                  for name in ("Alpha", "Beta", "Gamma", "Omega")}
+    for who, linked in (("alpha", {"Alpha"}), ("beta", {"Beta"}), ("steering", set(statements)),
+                        ("accountant", set(statements)), ("coordinator", set(statements))):
+        auth.login(who)
+        for page_url in (f"/a/{case.alliance.id}/periods", f"/a/{case.alliance.id}/"):
+            page = client.get(page_url).get_data(as_text=True)
+            grid = page[page.index('id="signoff-grid"'):]
+            grid = grid[:grid.index("</table>")]
+            assert {name for name, url in statements.items() if f'href="{url}"' in grid} == linked, (who, page_url)
+            assert grid.count('data-status="pending"') == 4  # every status is still shown
+            for href in set(re.findall(r'href="(/a/[^"#?]+)"', page)):
+                assert client.get(html.unescape(href)).status_code == 200, (who, page_url, href)
+        auth.logout()
