@@ -147,9 +147,6 @@ class _Cells(SafeSheet):
         super().__init__(sheet)
         self.money = money
 
-    def styled(self, value, number_format: str | None = None, bold: bool = False):
-        return self.cell(value, number_format, bold)
-
     def amount(self, value):
         return self.cell(value, self.money.number_format)
 
@@ -225,8 +222,8 @@ def _summary_results(sheet: BalanceSheet, partners: list[tuple[int, str]], where
 
 def _sample(c: _Cells, kinds: tuple[str, ...]) -> list:
     """One row of placeholder cells styled as each column needs; streamed.assemble reads the styles off it."""
-    samples = {INT: 0, DATE: c.styled(date(2000, 1, 1), "yyyy-mm-dd"),
-               DATETIME: c.styled(_naive_utc(datetime(2000, 1, 1, tzinfo=UTC)), "yyyy-mm-dd hh:mm:ss"),
+    samples = {INT: 0, DATE: c.cell(date(2000, 1, 1), "yyyy-mm-dd"),
+               DATETIME: c.cell(_naive_utc(datetime(2000, 1, 1, tzinfo=UTC)), "yyyy-mm-dd hh:mm:ss"),
                AMOUNT: c.amount(0)}
     return [samples[k] if k != TEXT else c.cell("=sample") for k in kinds]
 
@@ -236,9 +233,9 @@ def _summary(sheet: WriteOnlyWorksheet, alliance: Alliance, period: ExportPeriod
              chain_head: str = "") -> SummaryRows:
     c = _Cells(sheet, money)
     _widths(sheet, [14, 24] + [18] * 10)
-    c.append([c.styled("Balance of ", bold=True), alliance.name])
-    c.append(["Period from", c.styled(period.start, "yyyy-mm-dd"), "to", c.styled(period.end, "yyyy-mm-dd")])
-    c.append(["Exported at (UTC)", c.styled(_naive_utc(exported_at), "yyyy-mm-dd hh:mm:ss")])
+    c.append([c.cell("Balance of ", bold=True), alliance.name])
+    c.append(["Period from", c.cell(period.start, "yyyy-mm-dd"), "to", c.cell(period.end, "yyyy-mm-dd")])
+    c.append(["Exported at (UTC)", c.cell(_naive_utc(exported_at), "yyyy-mm-dd hh:mm:ss")])
     c.append(["Currency", alliance.currency, f"Amounts in {alliance.currency}; the (minor units) columns "
               f"are whole {'cents' if money.digits == 2 else 'minor units'}, which every formula adds."])
     entries = c.append(["Entries", Formula("=COUNT(Ledger!$A:$A)")])
@@ -254,11 +251,11 @@ def _summary(sheet: WriteOnlyWorksheet, alliance: Alliance, period: ExportPeriod
         c.append([])  # the totals add up an empty row, never themselves
     last = c.rows
     total = c.next_row
-    c.append([None, c.styled("Total", bold=True),
-              *(c.styled(Formula(f"=SUM({col}{first}:{col}{last})"), "0", bold=True) for col in "CDEFG"),
+    c.append([None, c.cell("Total", bold=True),
+              *(c.cell(Formula(f"=SUM({col}{first}:{col}{last})"), "0", bold=True) for col in "CDEFG"),
               *(c.amount(Formula(f"={col}{total}/{money.divisor}")) for col in "CDEFG")])
     c.append([])
-    c.append([c.styled("Control totals", bold=True)])
+    c.append([c.cell("Control totals", bold=True)])
     _control_checks(c, total)
     c.append([])
     _signoffs(c, closed, partners)
@@ -274,7 +271,7 @@ def _partner_figures(c: _Cells, partner_id: int, name: str, r: int) -> list:
     cost_share = f'=SUMIFS({A_SHARE},{A_PARTNER},$A{r},{A_SIDE},"costs")'
     return_share = f'=SUMIFS({A_SHARE},{A_PARTNER},$A{r},{A_SIDE},"returns")'
     net = f"=(C{r}-D{r})-(E{r}-F{r})"
-    return [partner_id, name, *(c.styled(Formula(f), "0") for f in (borne, cost_share, received, return_share, net)),
+    return [partner_id, name, *(c.cell(Formula(f), "0") for f in (borne, cost_share, received, return_share, net)),
             *(c.amount(Formula(f"={col}{r}/{c.money.divisor}")) for col in "CDEFG")]
 
 
@@ -292,11 +289,11 @@ def _control_checks(c: _Cells, total: int) -> None:
     """Each check's verdict tests the difference in its own row: the row number is the one being written."""
     for label, difference in CONTROL_CHECKS:
         r = c.next_row
-        c.append([label, c.styled(Formula(difference(total)), "0"), Formula(f'=IF(B{r}=0,"OK","CHECK")')])
+        c.append([label, c.cell(Formula(difference(total)), "0"), Formula(f'=IF(B{r}=0,"OK","CHECK")')])
 
 
 def _signoffs(c: _Cells, closed: list[ClosedPeriod], partners: list[tuple[int, str]]) -> None:
-    c.append([c.styled("Closed periods in this range and partners' sign-off", bold=True)])
+    c.append([c.cell("Closed periods in this range and partners' sign-off", bold=True)])
     if not closed:
         c.append(["No period in this range is closed yet: these figures may still change."])
         return
@@ -307,8 +304,8 @@ def _signoffs(c: _Cells, closed: list[ClosedPeriod], partners: list[tuple[int, s
             status, comment, when = p.answers.get(partner_id, ("not signed yet", "", None))
             text = status if when is None else f"{status} {_naive_utc(when):%Y-%m-%d}"
             answers.append(f"{text}: {comment}" if comment else text)
-        c.append([c.styled(p.start, "yyyy-mm-dd"), c.styled(p.end, "yyyy-mm-dd"),
-                  c.styled(_naive_utc(p.closed_at), "yyyy-mm-dd hh:mm:ss"), p.closed_by, *answers])
+        c.append([c.cell(p.start, "yyyy-mm-dd"), c.cell(p.end, "yyyy-mm-dd"),
+                  c.cell(_naive_utc(p.closed_at), "yyyy-mm-dd hh:mm:ss"), p.closed_by, *answers])
 
 
 LEDGER_KINDS = (INT, DATE, TEXT, TEXT, INT, TEXT, INT, TEXT, AMOUNT, INT, INT, INT, TEXT, INT, TEXT, TEXT, TEXT,
@@ -345,9 +342,9 @@ def _splits(sheet: WriteOnlyWorksheet, shares: list[ShareRow], money: Money) -> 
     sheet.freeze_panes = "A2"
     c.header(SPLITS_COLUMNS)
     for s in shares:
-        c.append([s.version, c.styled(s.effective_from, "yyyy-mm-dd"),
-                  c.styled(s.effective_to, "yyyy-mm-dd") if s.effective_to else "(current)", s.note,
-                  s.pool_id, s.pool, s.side.value, s.partner_id, s.partner, c.styled(s.weight, "0.####")])
+        c.append([s.version, c.cell(s.effective_from, "yyyy-mm-dd"),
+                  c.cell(s.effective_to, "yyyy-mm-dd") if s.effective_to else "(current)", s.note,
+                  s.pool_id, s.pool, s.side.value, s.partner_id, s.partner, c.cell(s.weight, "0.####")])
 
 
 def _pool_spans(shares: list[ShareRow], first_row: int) -> list[tuple[int, int]]:
