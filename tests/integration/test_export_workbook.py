@@ -290,8 +290,13 @@ def test_each_control_check_tests_its_own_difference_and_catches_the_sheet_it_gu
     share = next(c.column_letter for c in allocation[1] if c.value == "Share (minor units)")
     assert allocation["D2"].value == "=Splits!G2"
     assert load_workbook(source)["Splits"]["G2"].value == "costs", "the first share is a cost share"
+    summary = load_workbook(source)["Summary"]
+    first = next(r for r in range(1, summary.max_row + 1) if summary[f"A{r}"].value == "Partner id") + 1
     variants = {
         "intact": (source, set()),
+        # One partner's net a unit off on the Summary itself: only the nets stop adding up.
+        "summary": (broken(source, tmp_path / "summary" / "books.xlsx", "Summary", f"G{first}",
+                           lambda formula: f"{formula}+1"), {"Nets add up to zero"}),
         # A Ledger row whose partner is no partner of the Summary: nothing bears it (issue 16: was "OK").
         "ledger": (broken(source, tmp_path / "ledger" / "books.xlsx", "Ledger", "E2", lambda _: 999999),
                    {"Nets add up to zero", "Borne + received = ledger total + settlements"}),
