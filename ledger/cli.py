@@ -97,6 +97,7 @@ def export(alliance_id: int, date_from: str | None, date_to: str | None, month: 
     from ledger.export.files import save_export
     from ledger.export.period import parse_format, parse_period
     from ledger.models import Alliance
+    from ledger.statements import every_comment
 
     session = get_session()
     alliance = session.get(Alliance, alliance_id) if 0 < alliance_id <= MAX_ID else None
@@ -111,7 +112,7 @@ def export(alliance_id: int, date_from: str | None, date_to: str | None, month: 
     if errors:
         _fail(InvalidInput(errors.errors))
     directory = Path(current_app.config.get("EXPORT_DIR") or Path(current_app.root_path).parent / "exports")
-    path = save_export(session, alliance, chosen, fmt, directory)
+    path = save_export(session, alliance, chosen, fmt, directory, every_comment)
     click.echo(f"Wrote {path}")
 
 

@@ -11,6 +11,7 @@ partner's entries; listed whole, the page took 12 s and 23 MB at 1,000,000.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ledger.domain.balances import PartnerBalance
-from ledger.domain.vocabulary import MemberRole, SignOffStatus
+from ledger.domain.permissions import can_read_signoff_comments, can_view_statement
+from ledger.domain.vocabulary import SignOffStatus
 from ledger.models import Alliance, Membership, Partner, Period, SignOff
 from ledger.queries import BalanceSheet, LedgerFilter, LedgerPage, balance_sheet, ledger_page, partners_of, row_in
 
@@ -72,10 +74,23 @@ def signoff_grid(session: Session, alliance: Alliance) -> SignOffGrid:
 
 
 def may_view_statement(membership: Membership, partner: Partner) -> bool:
-    """The partner's own members, and the roles that look after the books of all partners."""
-    if membership.role is MemberRole.PARTNER_MEMBER:
-        return membership.partner_id == partner.id
+    """:func:`ledger.domain.permissions.can_view_statement` for this member."""
+    return can_view_statement(membership.role, membership.partner_id, partner.id)
+
+
+def comment_reader(membership: Membership) -> Callable[[int], bool]:
+    """Whether ``membership`` may read the sign-off comments of a partner (by id): the one rule,
+    :func:`ledger.domain.permissions.can_read_signoff_comments`, for pages, API and exports alike."""
+    return lambda partner_id: can_read_signoff_comments(membership.role, membership.partner_id, partner_id)
+
+
+def every_comment(partner_id: int) -> bool:
+    """The command line's export: run by whoever operates the server (and holds the database), like a bookkeeper."""
     return True
+
+
+def no_comment(partner_id: int) -> bool:
+    return False
 
 
 @dataclass

@@ -13,6 +13,7 @@ from ledger.export.files import download
 from ledger.export.period import ExportPeriod, parse_format
 from ledger.extensions import get_session
 from ledger.services.audit import record_download
+from ledger.statements import comment_reader
 
 
 @bp.get("/alliances/<id:alliance_id>/export")
@@ -30,7 +31,7 @@ def export(alliance_id: int):
         raise BadRequest("Some query parameters are not valid.",
                          {"to" if end else "from": "The period would end before it starts; give both from and to."})
     session = get_session()
-    response = download(session, alliance, period, fmt)
+    response = download(session, alliance, period, fmt, comment_reader(membership))
     record_download(session, alliance, current_user(), f"the {fmt} export of {period.start} to {period.end}",
                     "API")
     session.commit()

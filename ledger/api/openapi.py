@@ -497,7 +497,10 @@ _SIGNOFF_STATUS = {"type": "string", "enum": ["signed", "disputed", "pending"],
 SCHEMAS.update({
     "SignOff": obj({
         "id": ID, "partner_id": ID, "status": {"type": "string", "enum": ["signed", "disputed"]},
-        "comment": STRING, "signed_by": STRING, "created_at": DATETIME,
+        "comment": nullable({"type": "string", "description": "The partner's comment (\"\" if none); null for a "
+                             "reader who may not see it: only the partner's own members, the coordinator and "
+                             "accountants read sign-off comments."}),
+        "signed_by": STRING, "created_at": DATETIME,
     }),
     "PeriodPartner": obj({"partner_id": ID, "partner": STRING, "status": _SIGNOFF_STATUS,
                           "signoff": nullable(ref("SignOff"))}),

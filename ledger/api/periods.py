@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import jsonify
 
 from ledger.api import serializers
@@ -16,24 +18,26 @@ from ledger.extensions import get_session
 from ledger.models import Alliance, Partner, Period, SignOff
 from ledger.queries import row_in
 from ledger.services.periods import close_period, closed_through, sign_off
-from ledger.statements import SignOffGrid, may_view_statement, period_in, signoff_grid, statement
+from ledger.statements import SignOffGrid, comment_reader, may_view_statement, period_in, signoff_grid, statement
 
 
 def _moment(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _signoff(row: SignOff) -> dict:
-    return {"id": row.id, "partner_id": row.partner_id, "status": row.status.value, "comment": row.comment,
+def _signoff(row: SignOff, may_read_comments: Callable[[int], bool]) -> dict:
+    """A sign-off; its comment only for a reader the one rule allows (else null: there may be one, not shown)."""
+    comment = row.comment if may_read_comments(row.partner_id) else None
+    return {"id": row.id, "partner_id": row.partner_id, "status": row.status.value, "comment": comment,
             "signed_by": row.user.name, "created_at": _moment(row.created_at)}
 
 
-def _period(row: Period, grid: SignOffGrid) -> dict:
+def _period(row: Period, grid: SignOffGrid, may_read_comments: Callable[[int], bool]) -> dict:
     partners = []
     for p in grid.partners:
         answer = grid.answer(row, p)
         partners.append({"partner_id": p.id, "partner": p.name, "status": grid.status(row, p),
-                         "signoff": _signoff(answer) if answer else None})
+                         "signoff": _signoff(answer, may_read_comments) if answer else None})
     return {"id": row.id, "start_date": row.start_date.isoformat(), "end_date": row.end_date.isoformat(),
             "closed_by": row.closed_by.name, "closed_at": _moment(row.closed_at), "partners": partners}
 
@@ -48,18 +52,20 @@ def _period_or_404(alliance: Alliance, period_id: int) -> Period:
 @bp.get("/alliances/<id:alliance_id>/periods")
 def list_periods(alliance_id: int):
     session = get_session()
-    alliance = membership_or_404(alliance_id).alliance
+    membership = membership_or_404(alliance_id)
+    alliance = membership.alliance
     grid = signoff_grid(session, alliance)
     closed = closed_through(session, alliance)
+    readable = comment_reader(membership)
     return jsonify({"closed_through": closed.isoformat() if closed else None,
-                    "periods": [_period(p, grid) for p in grid.periods]})
+                    "periods": [_period(p, grid, readable) for p in grid.periods]})
 
 
 @bp.get("/alliances/<id:alliance_id>/periods/<id:period_id>")
 def get_period(alliance_id: int, period_id: int):
-    alliance = membership_or_404(alliance_id).alliance
-    row = _period_or_404(alliance, period_id)
-    return jsonify(_period(row, signoff_grid(get_session(), alliance)))
+    membership = membership_or_404(alliance_id)
+    row = _period_or_404(membership.alliance, period_id)
+    return jsonify(_period(row, signoff_grid(get_session(), membership.alliance), comment_reader(membership)))
 
 
 @bp.post("/alliances/<id:alliance_id>/periods")
@@ -68,7 +74,7 @@ def create_period(alliance_id: int):
     membership = membership_or_404(alliance_id)
     row = close_period(session, current_user(), membership, json_body(), today())
     session.commit()
-    body = _period(row, signoff_grid(session, membership.alliance))
+    body = _period(row, signoff_grid(session, membership.alliance), comment_reader(membership))
     return created(body, "api.get_period", alliance_id=alliance_id, period_id=row.id)
 
 
@@ -95,7 +101,7 @@ def get_statement(alliance_id: int, period_id: int, partner_id: int):
         "entries": [serializers.entry(e, ctx) for e in st.entries.entries],
         "entry_count": st.entries.count,
         "next_cursor": encode_cursor(st.entries.next_cursor),
-        "signoffs": [_signoff(s) for s in st.history],
+        "signoffs": [_signoff(s, comment_reader(membership)) for s in st.history],
     })
 
 
@@ -106,5 +112,5 @@ def create_signoff(alliance_id: int, period_id: int):
     period = _period_or_404(membership.alliance, period_id)
     row = sign_off(session, current_user(), membership, period, json_body())
     session.commit()
-    return created(_signoff(row), "api.get_statement", alliance_id=alliance_id, period_id=period_id,
-                   partner_id=row.partner_id)
+    return created(_signoff(row, comment_reader(membership)), "api.get_statement", alliance_id=alliance_id,
+                   period_id=period_id, partner_id=row.partner_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +45,14 @@ def chain_head(session: Session, alliance: Alliance) -> str:
     return fingerprint(head_of(session, alliance.id))
 
 
+#: Whether the reader may see a partner's sign-off comments, by partner id (``ledger.statements.comment_reader``).
+CommentRule = Callable[[int], bool]
+
+
 def write_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str, target: IO[bytes],
-                 exported_at: datetime, head: str | None = None) -> None:
+                 exported_at: datetime, head: str | None, may_read_comments: CommentRule) -> None:
     if fmt == "xlsx":
-        write_workbook(session, alliance, period, target, exported_at, head)
+        write_workbook(session, alliance, period, target, exported_at, head, may_read_comments)
         return
     # UTF-8 with a byte-order mark, so Excel opens accented names correctly.
     text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
@@ -57,13 +62,13 @@ def write_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt
 
 
 def export_file(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str,
-                exported_at: datetime | None = None) -> ExportFile:
+                may_read_comments: CommentRule, exported_at: datetime | None = None) -> ExportFile:
     exported_at = exported_at or datetime.now(UTC)
     head = chain_head(session, alliance)
     # Not a with-block: the file outlives this call, and send_file closes it with the response.
     content = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     try:
-        write_export(session, alliance, period, fmt, content, exported_at, head)
+        write_export(session, alliance, period, fmt, content, exported_at, head, may_read_comments)
     except BaseException:
         content.close()
         raise
@@ -71,9 +76,10 @@ def export_file(session: Session, alliance: Alliance, period: ExportPeriod, fmt:
     return ExportFile(file_name(alliance, period, exported_at, fmt, head), MIMETYPES[fmt], content, head)
 
 
-def download(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str) -> Response:
+def download(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str,
+             may_read_comments: CommentRule) -> Response:
     """The export as an attachment; the temporary file is closed when the response is."""
-    export = export_file(session, alliance, period, fmt)
+    export = export_file(session, alliance, period, fmt, may_read_comments)
     response = send_file(export.content, mimetype=export.mimetype, as_attachment=True,
                          download_name=export.name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
@@ -82,13 +88,13 @@ def download(session: Session, alliance: Alliance, period: ExportPeriod, fmt: st
 
 
 def save_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str, directory: Path,
-                exported_at: datetime | None = None) -> Path:
+                may_read_comments: CommentRule, exported_at: datetime | None = None) -> Path:
     exported_at = exported_at or datetime.now(UTC)
     head = chain_head(session, alliance)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / file_name(alliance, period, exported_at, fmt, head)
     partial = path.with_suffix(path.suffix + ".part")
     with open(partial, "wb") as target:
-        write_export(session, alliance, period, fmt, target, exported_at, head)
+        write_export(session, alliance, period, fmt, target, exported_at, head, may_read_comments)
     partial.replace(path)  # never leave a half-written file under the final name
     return path

@@ -61,10 +61,27 @@ def date_range(alliance: Alliance, raw_from: object, raw_to: object) -> ExportPe
     return ExportPeriod(start, end)
 
 
+#: The fields each kind of period is given by (the whole term needs none).
+FIELDS = {"term": (), "month": ("month",), "quarter": ("quarter",), "range": ("from", "to")}
+LABELS = {"term": "the whole term", "month": "a month", "quarter": "a quarter", "range": "a date range"}
+
+
 def parse_period(alliance: Alliance, raw: dict) -> ExportPeriod:
+    """The period ``raw['period']`` names, from its own fields only.
+
+    A field of another kind of period that is filled in is an error at that field, never ignored: a
+    quarter typed while "the whole term" is chosen would otherwise download the whole term without a word.
+    """
     choice = (raw.get("period") or "range").strip() if isinstance(raw.get("period") or "", str) else None
     if choice not in CHOICES:
         raise InvalidInput.at("period", "Choose the whole term, a month, a quarter or a date range.")
+    errors = FieldErrors()
+    for other, fields in FIELDS.items():
+        for field in fields:
+            if other != choice and _given(raw.get(field)):
+                errors.add(field, f"This is for {LABELS[other]}, but {LABELS[choice]} is chosen: choose "
+                                  f"{LABELS[other]} as the period, or clear this field.")
+    errors.raise_if_any()
     if choice == "term":
         return ExportPeriod(alliance.start_date, alliance.term_end)
     if choice == "month":

@@ -3,7 +3,7 @@
 Every figure comes from the checkpoint's stored snapshot, never from today's
 ledger, so the pack shows exactly what the steering group decided on, however
 often it is downloaded. Money is written as numbers with the currency's format
-(so an accountant can add them up), all text through :func:`xlsx_text`, so a
+(so an accountant can add them up), all text through :class:`ledger.export.cells.SafeSheet`, so a
 comment such as ``=HYPERLINK(...)`` stays the literal text a partner typed.
 """
 
@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import IO, BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.orm import Session
@@ -26,13 +23,12 @@ from sqlalchemy.orm import Session
 from ledger.domain.errors import Conflict
 from ledger.domain.money import minor_digits
 from ledger.domain.vocabulary import ASSESSMENT_SCORES, Decision
-from ledger.export.cells import xlsx_text
+from ledger.export.cells import SafeSheet
 from ledger.export.files import MIMETYPES, SPOOL_BYTES, ExportFile
 from ledger.export.workbook import Money
 from ledger.models import Alliance, Checkpoint
 from ledger.reviews import Review, challenges_of, review_of
 
-BOLD = Font(bold=True)
 FIGURES = (("borne", "Borne"), ("cost_share", "Cost share"), ("received", "Received"),
            ("return_share", "Return share"), ("net", "Net"))
 DATE_FORMAT = "yyyy-mm-dd"
@@ -52,28 +48,13 @@ def pack_name(alliance: Alliance, checkpoint: Checkpoint) -> str:
             f"-review-pack.xlsx")
 
 
-@dataclass
-class _Sheet:
-    """Appends rows to one write-only sheet: text made safe, money as numbers, dates as dates."""
+class _Sheet(SafeSheet):
+    """Appends rows to one write-only sheet: text always text (:class:`SafeSheet`), money as numbers, dates
+    as dates."""
 
-    sheet: WriteOnlyWorksheet
-    money: Money
-
-    def cell(self, value, number_format: str | None = None, bold: bool = False):
-        if isinstance(value, str):
-            value = xlsx_text(self.sheet, value)
-            if not bold:
-                return value
-            # xlsx_text hands back plain text, or a cell already made safe (openpyxl's WriteOnlyCell is a
-            # factory function, not a class, so test for the text instead)
-            cell = WriteOnlyCell(self.sheet, value) if isinstance(value, str) else value
-        else:
-            cell = WriteOnlyCell(self.sheet, value)
-        if number_format:
-            cell.number_format = number_format
-        if bold:
-            cell.font = BOLD
-        return cell
+    def __init__(self, sheet: WriteOnlyWorksheet, money: Money) -> None:
+        super().__init__(sheet)
+        self.money = money
 
     def amount(self, cents: int | None, bold: bool = False):
         if cents is None:
@@ -88,12 +69,6 @@ class _Sheet:
             return None
         plain = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
         return self.cell(plain, DATETIME_FORMAT)
-
-    def header(self, names: Iterable[str]) -> None:
-        self.sheet.append([self.cell(n, bold=True) for n in names])
-
-    def append(self, values: Iterable) -> None:
-        self.sheet.append([self.cell(v) if isinstance(v, str) else v for v in values])
 
     def widths(self, *widths: int) -> None:
         for i, width in enumerate(widths, 1):
@@ -174,7 +149,7 @@ def _summary(s: _Sheet, alliance: Alliance, review: Review) -> None:
     ]
     s.header(["Review pack", ""])
     for label, value in rows:
-        s.sheet.append([s.cell(label, bold=True), s.cell(value) if isinstance(value, str) else value])
+        s.append([s.cell(label, bold=True), value])
 
 
 def _balance(s: _Sheet, snapshot: dict) -> None:
@@ -182,16 +157,16 @@ def _balance(s: _Sheet, snapshot: dict) -> None:
     s.widths(28, *[16] * len(FIGURES))
     s.header(["Partner", *[label for _, label in FIGURES]])
     for row in balance.get("rows", []):
-        s.sheet.append([s.cell(row["name"]), *[s.amount(row.get(key)) for key, _ in FIGURES]])
+        s.append([s.cell(row["name"]), *[s.amount(row.get(key)) for key, _ in FIGURES]])
     totals = balance.get("totals", {})
-    s.sheet.append([s.cell("Total", bold=True), *[s.amount(totals.get(key), bold=True) for key, _ in FIGURES]])
+    s.append([s.cell("Total", bold=True), *[s.amount(totals.get(key), bold=True) for key, _ in FIGURES]])
 
 
 def _settle_up(s: _Sheet, snapshot: dict) -> None:
     s.widths(28, 28, 16)
     s.header(["Payer", "Payee", "Amount"])
     for t in snapshot.get("settle_up", []):
-        s.sheet.append([s.cell(t["payer"]), s.cell(t["payee"]), s.amount(t["amount"])])
+        s.append([s.cell(t["payer"]), s.cell(t["payee"]), s.amount(t["amount"])])
     if not snapshot.get("settle_up"):
         s.append(["Every balance was zero: nobody owed anybody."])
 
@@ -203,7 +178,7 @@ def _targets(s: _Sheet, snapshot: dict) -> None:
         periods = target.get("periods") or [{}]
         for p in periods:
             met = p.get("met")
-            s.sheet.append([
+            s.append([
                 s.cell(str(target.get("name", ""))), s.cell(str(target.get("unit", ""))),
                 s.cell(str(target.get("direction", ""))), s.cell(str(p.get("label", target.get("period", "")))),
                 s.day(_iso(p.get("start"))), _number(p.get("target", target.get("target"))),
@@ -241,7 +216,7 @@ def _indicators(s: _Sheet, snapshot: dict) -> None:
     for name, value in _flatten(snapshot.get("indicators", {})):
         if isinstance(value, bool):
             value = "yes" if value else "no"
-        s.sheet.append([s.cell(name), s.cell(value) if isinstance(value, str) else value])
+        s.append([s.cell(name), value])
 
 
 def _assessments(s: _Sheet, review: Review) -> None:
@@ -251,7 +226,7 @@ def _assessments(s: _Sheet, review: Review) -> None:
     current = {a.id for a in review.assessments.values()}
     names = {p.id: p.name for p in review.partners}
     for a in sorted(review.assessment_history, key=lambda r: (names.get(r.partner_id, ""), -r.id)):
-        s.sheet.append([
+        s.append([
             s.cell(names.get(a.partner_id, "")), "yes" if a.id in current else "superseded",
             *[getattr(a, n) for n in ASSESSMENT_SCORES],
             s.cell(", ".join(c.label for c in challenges_of(a))), s.cell(a.comments or ""), s.cell(a.user.name),
@@ -264,7 +239,7 @@ def _votes(s: _Sheet, review: Review) -> None:
     current = {v.id for v in review.votes}
     names = {p.id: p.name for p in review.partners}
     for v in sorted(review.vote_history, key=lambda r: (r.user.name, -r.id)):
-        s.sheet.append([
+        s.append([
             s.cell(v.user.name), s.cell(names.get(v.partner_id, "") if v.partner_id else ""),
             "yes" if v.id in current else "superseded", v.choice.value, s.cell(v.reason or ""),
             s.moment(v.created_at)])

@@ -7,7 +7,7 @@ loads), joined with the names an accountant reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -150,12 +150,17 @@ class ClosedPeriod:
     end: date
     closed_at: datetime
     closed_by: str
-    #: partner name -> (status, comment, when) of the partner's newest answer; absent: not answered yet.
-    answers: dict[str, tuple[str, str, datetime]]
+    #: partner id -> (status, comment, when) of the partner's newest answer; absent: not answered yet.
+    answers: dict[int, tuple[str, str, datetime]]
 
 
-def closed_periods(session: Session, alliance: Alliance, start: date, end: date) -> list[ClosedPeriod]:
-    """Closed periods overlapping the export range, with every partner's newest sign-off or dispute."""
+def closed_periods(session: Session, alliance: Alliance, start: date, end: date,
+                   may_read_comments: Callable[[int], bool]) -> list[ClosedPeriod]:
+    """Closed periods overlapping the export range, with every partner's newest sign-off or dispute.
+
+    A comment is read only for the partners (by id) ``may_read_comments`` allows (see
+    ``ledger.statements.comment_reader``); the others' answers come with their status and date only.
+    """
     periods = list(session.execute(
         select(Period.id, Period.start_date, Period.end_date, Period.closed_at, User.name)
         .join(User, User.id == Period.closed_by_id)
@@ -163,13 +168,13 @@ def closed_periods(session: Session, alliance: Alliance, start: date, end: date)
         .order_by(Period.start_date)))
     if not periods:
         return []
-    answers: dict[int, dict[str, tuple[str, str, datetime]]] = {p[0]: {} for p in periods}
-    for period_id, partner, status, comment, when in session.execute(
-            select(SignOff.period_id, Partner.name, SignOff.status, SignOff.comment, SignOff.created_at)
-            .join(Partner, Partner.id == SignOff.partner_id)
+    answers: dict[int, dict[int, tuple[str, str, datetime]]] = {p[0]: {} for p in periods}
+    for period_id, partner_id, status, comment, when in session.execute(
+            select(SignOff.period_id, SignOff.partner_id, SignOff.status, SignOff.comment, SignOff.created_at)
             .where(SignOff.period_id.in_(list(answers)))
             .order_by(SignOff.id)):
-        answers[period_id][partner] = (str(status), comment, when)  # later rows win: the newest counts
+        shown = comment if may_read_comments(partner_id) else ""
+        answers[period_id][partner_id] = (str(status), shown, when)  # later rows win: the newest counts
     return [ClosedPeriod(s, e, at, by, answers[pid]) for pid, s, e, at, by in periods]
 
 

@@ -26,8 +26,6 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -36,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from ledger.domain.money import minor_digits
 from ledger.domain.vocabulary import EntryKind
-from ledger.export.cells import xlsx_text
+from ledger.export.cells import Formula, SafeSheet
 from ledger.export.period import ExportPeriod
 from ledger.export.rows import (
     ClosedPeriod,
@@ -51,6 +49,7 @@ from ledger.export.rows import (
 from ledger.export.streamed import AMOUNT, DATE, DATETIME, INT, TEXT, StreamedSheet, assemble
 from ledger.models import Alliance
 from ledger.queries import BalanceSheet, balance_sheet
+from ledger.statements import no_comment
 
 #: The Ledger sheet's (and the CSV's) columns; the Summary and Allocation formulas name them by letter below.
 LEDGER_COLUMNS = (
@@ -67,7 +66,6 @@ L_POOL = f"Ledger!${COL['Pool id']}:${COL['Pool id']}"
 
 #: Weights have at most 4 decimals; times this they are whole numbers (as the database stores them).
 WEIGHT_SCALE = 10_000
-BOLD = Font(bold=True)
 TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 
 SPLITS_COLUMNS = ("Version", "Effective from", "Effective to", "Version note", "Pool id", "Pool", "Side",
@@ -108,6 +106,15 @@ SUMMARY_FIGURES = ("Borne", "Cost share", "Received", "Return share", "Net")
 
 
 @dataclass(frozen=True)
+class SummaryRows:
+    """Where the Summary put its figures: the entry count's row, the first partner's row, the total row."""
+
+    entries: int
+    first: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Money:
     """How amounts of the alliance's currency are shown: divisor and number format."""
 
@@ -133,29 +140,15 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-class _Cells:
-    """Styled cells for one sheet; reused per column, since write-only rows are serialised as appended."""
+class _Cells(SafeSheet):
+    """A :class:`SafeSheet` that also knows how the alliance's money is shown."""
 
     def __init__(self, sheet: WriteOnlyWorksheet, money: Money) -> None:
-        self.sheet = sheet
+        super().__init__(sheet)
         self.money = money
 
-    def styled(self, value, number_format: str | None = None, bold: bool = False) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, value)
-        if number_format:
-            cell.number_format = number_format
-        if bold:
-            cell.font = BOLD
-        return cell
-
-    def amount(self, value) -> WriteOnlyCell:
-        return self.styled(value, self.money.number_format)
-
-    def text(self, value: str | None):
-        return None if value is None else xlsx_text(self.sheet, value)
-
-    def header(self, names: Iterable[str]) -> list[WriteOnlyCell]:
-        return [self.styled(name, bold=True) for name in names]
+    def amount(self, value):
+        return self.cell(value, self.money.number_format)
 
 
 def _widths(sheet: WriteOnlyWorksheet, widths: Iterable[int]) -> None:
@@ -164,8 +157,12 @@ def _widths(sheet: WriteOnlyWorksheet, widths: Iterable[int]) -> None:
 
 
 def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, target: str | BinaryIO,
-                   exported_at: datetime | None = None, chain_head: str | None = None) -> None:
+                   exported_at: datetime | None = None, chain_head: str | None = None,
+                   may_read_comments: Callable[[int], bool] = no_comment) -> None:
     """Write the workbook of ``period`` to ``target`` (a path or a binary file object).
+
+    ``may_read_comments``: whether the reader may see a partner's sign-off comments (by partner id; see
+    ``ledger.statements.comment_reader``); without it, the sign-offs show their status and date only.
 
     ``chain_head``: the fingerprint of the alliance's hash chain to print on the Summary (read now if not given),
     so a partner can later check that the books it exported are still the books (the Verify page).
@@ -179,16 +176,16 @@ def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, t
     money = Money(alliance.currency, minor_digits(alliance.currency))
     partners = partner_rows(session, alliance)
     shares = split_rows(session, alliance, period.start, period.end)
-    closed = closed_periods(session, alliance, period.start, period.end)
+    closed = closed_periods(session, alliance, period.start, period.end, may_read_comments)
 
     book = Workbook(write_only=True)
     # Excel recalculates on open; LibreOffice needs telling (see ledger.export.recalc). openpyxl stores no
     # formula results: the Summary's are added by streamed.assemble from balance_sheet.
     book.calculation = CalcProperties(fullCalcOnLoad=True)
-    first, total = _summary(book.create_sheet("Summary"), alliance, period, exported_at, money, partners, closed,
-                            chain_head)
-    results = {1: _summary_results(balance_sheet(session, alliance, period.start, period.end), partners, first,
-                                   total, money)}
+    rows = _summary(book.create_sheet("Summary"), alliance, period, exported_at, money, partners, closed,
+                    chain_head)
+    results = {1: _summary_results(balance_sheet(session, alliance, period.start, period.end), partners, rows,
+                                   money)}
     streamed = {
         2: _ledger(book.create_sheet("Ledger"), money,
                    lambda: _ledger_values(ledger_rows(session, alliance, period.start, period.end), money)),
@@ -205,10 +202,11 @@ def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, t
         assemble(skeleton, target, streamed, results)
 
 
-def _summary_results(sheet: BalanceSheet, partners: list[tuple[int, str]], first: int, total: int,
+def _summary_results(sheet: BalanceSheet, partners: list[tuple[int, str]], where: SummaryRows,
                      money: Money) -> dict[str, int | float]:
     """What the Summary's formulas evaluate to, as the app computes it: stored as the cells' cached results."""
-    results: dict[str, int | float] = {"B5": sheet.entry_count}
+    first, total = where.first, where.total
+    results: dict[str, int | float] = {f"B{where.entries}": sheet.entry_count}
     rows = [(first + i, sheet.row(pid)) for i, (pid, _) in enumerate(partners)]
     for r, b in rows:
         for minor, major, value in zip("CDEFG", "HIJKL", (b.borne, b.cost_share, b.received, b.return_share, b.net),
@@ -224,80 +222,90 @@ def _summary_results(sheet: BalanceSheet, partners: list[tuple[int, str]], first
 
 def _sample(c: _Cells, kinds: tuple[str, ...]) -> list:
     """One row of placeholder cells styled as each column needs; streamed.assemble reads the styles off it."""
-    samples = {INT: 0, DATE: c.styled(date(2000, 1, 1), "yyyy-mm-dd"),
-               DATETIME: c.styled(_naive_utc(datetime(2000, 1, 1, tzinfo=UTC)), "yyyy-mm-dd hh:mm:ss"),
+    samples = {INT: 0, DATE: c.cell(date(2000, 1, 1), "yyyy-mm-dd"),
+               DATETIME: c.cell(_naive_utc(datetime(2000, 1, 1, tzinfo=UTC)), "yyyy-mm-dd hh:mm:ss"),
                AMOUNT: c.amount(0)}
-    return [samples[k] if k != TEXT else xlsx_text(c.sheet, "=sample") for k in kinds]
+    return [samples[k] if k != TEXT else c.cell("=sample") for k in kinds]
 
 
 def _summary(sheet: WriteOnlyWorksheet, alliance: Alliance, period: ExportPeriod, exported_at: datetime,
              money: Money, partners: list[tuple[int, str]], closed: list[ClosedPeriod],
-             chain_head: str = "") -> tuple[int, int]:
+             chain_head: str = "") -> SummaryRows:
     c = _Cells(sheet, money)
     _widths(sheet, [14, 24] + [18] * 10)
-    sheet.append([c.styled("Balance of ", bold=True), c.text(alliance.name)])
-    sheet.append(["Period from", c.styled(period.start, "yyyy-mm-dd"), "to", c.styled(period.end, "yyyy-mm-dd")])
-    sheet.append(["Exported at (UTC)", c.styled(_naive_utc(exported_at), "yyyy-mm-dd hh:mm:ss")])
-    sheet.append(["Currency", alliance.currency, f"Amounts in {alliance.currency}; the (minor units) columns "
-                  f"are whole {'cents' if money.digits == 2 else 'minor units'}, which every formula adds."])
-    sheet.append(["Entries", "=COUNT(Ledger!$A:$A)"])
-    sheet.append(["Chain head", c.text(chain_head), "The fingerprint of the alliance's hash chain when this was "
-                  "exported: paste it on the alliance's Verify page later to check that no record has changed since."])
-    sheet.append(["Net = (borne - cost share) - (received - return share); positive: the others owe the partner. "
-                  "Cost and return shares come from the Allocation sheet (largest remainder per pool)."])
-    first = 9
-    sheet.append(c.header(["Partner id", "Partner", *(f"{f} (minor units)" for f in SUMMARY_FIGURES),
-                           *SUMMARY_FIGURES]))
+    c.append([c.cell("Balance of ", bold=True), alliance.name])
+    c.append(["Period from", c.cell(period.start, "yyyy-mm-dd"), "to", c.cell(period.end, "yyyy-mm-dd")])
+    c.append(["Exported at (UTC)", c.cell(_naive_utc(exported_at), "yyyy-mm-dd hh:mm:ss")])
+    c.append(["Currency", alliance.currency, f"Amounts in {alliance.currency}; the (minor units) columns "
+              f"are whole {'cents' if money.digits == 2 else 'minor units'}, which every formula adds."])
+    entries = c.append(["Entries", Formula("=COUNT(Ledger!$A:$A)")])
+    c.append(["Chain head", chain_head, "The fingerprint of the alliance's hash chain when this was "
+              "exported: paste it on the alliance's Verify page later to check that no record has changed since."])
+    c.append(["Net = (borne - cost share) - (received - return share); positive: the others owe the partner. "
+              "Cost and return shares come from the Allocation sheet (largest remainder per pool)."])
+    c.header(["Partner id", "Partner", *(f"{f} (minor units)" for f in SUMMARY_FIGURES), *SUMMARY_FIGURES])
+    first = c.next_row
+    for partner_id, name in partners:
+        c.append(_partner_figures(c, partner_id, name, c.next_row))
+    if not partners:
+        c.append([])  # the totals add up an empty row, never themselves
+    last = c.rows
+    total = c.next_row
+    c.append([None, c.cell("Total", bold=True),
+              *(c.cell(Formula(f"=SUM({col}{first}:{col}{last})"), "0", bold=True) for col in "CDEFG"),
+              *(c.amount(Formula(f"={col}{total}/{money.divisor}")) for col in "CDEFG")])
+    c.append([])
+    c.append([c.cell("Control totals", bold=True)])
+    _control_checks(c, total)
+    c.append([])
+    _signoffs(c, closed, partners)
+    return SummaryRows(entries, first, total)
+
+
+def _partner_figures(c: _Cells, partner_id: int, name: str, r: int) -> list:
+    """One partner's Summary row ``r``: borne, shares, received and net as formulas, in minor and major units."""
     kinds_borne = ("cost", "contribution", "service_fee", "settlement")
-    for i, (partner_id, name) in enumerate(partners):
-        r = first + i
-        borne = "=" + "+".join(f'SUMIFS({L_CENTS},{L_PARTNER},$A{r},{L_KIND},"{k}")' for k in kinds_borne)
-        received = (f'=SUMIFS({L_CENTS},{L_PARTNER},$A{r},{L_KIND},"revenue")'
-                    f'+SUMIFS({L_CENTS},{L_COUNTER},$A{r},{L_KIND},"settlement")')
-        cost_share = f'=SUMIFS({A_SHARE},{A_PARTNER},$A{r},{A_SIDE},"costs")'
-        return_share = f'=SUMIFS({A_SHARE},{A_PARTNER},$A{r},{A_SIDE},"returns")'
-        net = f"=(C{r}-D{r})-(E{r}-F{r})"
-        sheet.append([partner_id, c.text(name), c.styled(borne, "0"), c.styled(cost_share, "0"),
-                      c.styled(received, "0"), c.styled(return_share, "0"), c.styled(net, "0"),
-                      *(c.amount(f"={col}{r}/{money.divisor}") for col in "CDEFG")])
-    last = first + max(len(partners), 1) - 1
-    total = last + 1
-    sheet.append([None, c.styled("Total", bold=True),
-                  *(c.styled(f"=SUM({col}{first}:{col}{last})", "0", bold=True) for col in "CDEFG"),
-                  *(c.amount(f"={col}{total}/{money.divisor}") for col in "CDEFG")])
-    sheet.append([])
-    sheet.append([c.styled("Control totals", bold=True)])
-    checks = [
-        ("Nets add up to zero", f"=G{total}", f'=IF(G{total}=0,"OK","CHECK")'),
-        ("Cost shares = pooled borne amounts",
-         f'=D{total}-SUMIFS({L_CENTS},{L_POOL},"<>",{L_KIND},"<>revenue")',
-         f'=IF(B{total + 3}=0,"OK","CHECK")'),
-        ("Borne + received = ledger total + settlements",
-         f'=C{total}+E{total}-SUM({L_CENTS})-SUMIFS({L_CENTS},{L_KIND},"settlement")',
-         f'=IF(B{total + 4}=0,"OK","CHECK")'),
-    ]
-    for label, diff, verdict in checks:
-        sheet.append([label, c.styled(diff, "0"), verdict])
-    sheet.append([])
-    _signoffs(sheet, c, closed, [name for _, name in partners])
-    return first, total
+    borne = "=" + "+".join(f'SUMIFS({L_CENTS},{L_PARTNER},$A{r},{L_KIND},"{k}")' for k in kinds_borne)
+    received = (f'=SUMIFS({L_CENTS},{L_PARTNER},$A{r},{L_KIND},"revenue")'
+                f'+SUMIFS({L_CENTS},{L_COUNTER},$A{r},{L_KIND},"settlement")')
+    cost_share = f'=SUMIFS({A_SHARE},{A_PARTNER},$A{r},{A_SIDE},"costs")'
+    return_share = f'=SUMIFS({A_SHARE},{A_PARTNER},$A{r},{A_SIDE},"returns")'
+    net = f"=(C{r}-D{r})-(E{r}-F{r})"
+    return [partner_id, name, *(c.cell(Formula(f), "0") for f in (borne, cost_share, received, return_share, net)),
+            *(c.amount(Formula(f"={col}{r}/{c.money.divisor}")) for col in "CDEFG")]
 
 
-def _signoffs(sheet: WriteOnlyWorksheet, c: _Cells, closed: list[ClosedPeriod], partners: list[str]) -> None:
-    sheet.append([c.styled("Closed periods in this range and partners' sign-off", bold=True)])
+#: The control checks under the totals: (label, the difference that must be 0, given the total row's number).
+CONTROL_CHECKS: tuple[tuple[str, Callable[[int], str]], ...] = (
+    ("Nets add up to zero", lambda total: f"=G{total}"),
+    ("Cost shares = pooled borne amounts",
+     lambda total: f'=D{total}-SUMIFS({L_CENTS},{L_POOL},"<>",{L_KIND},"<>revenue")'),
+    ("Borne + received = ledger total + settlements",
+     lambda total: f'=C{total}+E{total}-SUM({L_CENTS})-SUMIFS({L_CENTS},{L_KIND},"settlement")'),
+)
+
+
+def _control_checks(c: _Cells, total: int) -> None:
+    """Each check's verdict tests the difference in its own row: the row number is the one being written."""
+    for label, difference in CONTROL_CHECKS:
+        r = c.next_row
+        c.append([label, c.cell(Formula(difference(total)), "0"), Formula(f'=IF(B{r}=0,"OK","CHECK")')])
+
+
+def _signoffs(c: _Cells, closed: list[ClosedPeriod], partners: list[tuple[int, str]]) -> None:
+    c.append([c.cell("Closed periods in this range and partners' sign-off", bold=True)])
     if not closed:
-        sheet.append(["No period in this range is closed yet: these figures may still change."])
+        c.append(["No period in this range is closed yet: these figures may still change."])
         return
-    sheet.append(c.header(["Period from", "Period to", "Closed at (UTC)", "Closed by",
-                           *(f"{name}" for name in partners)]))
+    c.header(["Period from", "Period to", "Closed at (UTC)", "Closed by", *(name for _, name in partners)])
     for p in closed:
         answers = []
-        for name in partners:
-            status, comment, when = p.answers.get(name, ("not signed yet", "", None))
+        for partner_id, _ in partners:
+            status, comment, when = p.answers.get(partner_id, ("not signed yet", "", None))
             text = status if when is None else f"{status} {_naive_utc(when):%Y-%m-%d}"
-            answers.append(c.text(f"{text}: {comment}" if comment else text))
-        sheet.append([c.styled(p.start, "yyyy-mm-dd"), c.styled(p.end, "yyyy-mm-dd"),
-                      c.styled(_naive_utc(p.closed_at), "yyyy-mm-dd hh:mm:ss"), c.text(p.closed_by), *answers])
+            answers.append(f"{text}: {comment}" if comment else text)
+        c.append([c.cell(p.start, "yyyy-mm-dd"), c.cell(p.end, "yyyy-mm-dd"),
+                  c.cell(_naive_utc(p.closed_at), "yyyy-mm-dd hh:mm:ss"), p.closed_by, *answers])
 
 
 LEDGER_KINDS = (INT, DATE, TEXT, TEXT, INT, TEXT, INT, TEXT, AMOUNT, INT, INT, INT, TEXT, INT, TEXT, TEXT, TEXT,
@@ -308,8 +316,8 @@ def _ledger(sheet: WriteOnlyWorksheet, money: Money, rows: Callable[[], Iterable
     c = _Cells(sheet, money)
     _widths(sheet, [9, 11, 12, 14, 9, 16, 9, 16, 16, 12, 9, 8, 16, 9, 40, 16, 18, 19])
     sheet.freeze_panes = "A2"
-    sheet.append(list(LEDGER_COLUMNS))  # plain header: the table's style makes it bold
-    sheet.append(_sample(c, LEDGER_KINDS))
+    c.append(LEDGER_COLUMNS)  # plain header: the table's style makes it bold
+    c.append(_sample(c, LEDGER_KINDS))
     table = Table(displayName="LedgerEntries", ref=f"A1:{get_column_letter(len(LEDGER_COLUMNS))}2",
                   tableStyleInfo=TABLE_STYLE)
     table._initialise_columns()
@@ -332,12 +340,11 @@ def _splits(sheet: WriteOnlyWorksheet, shares: list[ShareRow], money: Money) -> 
     c = _Cells(sheet, money)
     _widths(sheet, [9, 13, 13, 30, 8, 18, 9, 9, 18, 10])
     sheet.freeze_panes = "A2"
-    sheet.append(c.header(SPLITS_COLUMNS))
+    c.header(SPLITS_COLUMNS)
     for s in shares:
-        sheet.append([s.version, c.styled(s.effective_from, "yyyy-mm-dd"),
-                      c.styled(s.effective_to, "yyyy-mm-dd") if s.effective_to else "(current)", c.text(s.note),
-                      s.pool_id, c.text(s.pool), s.side.value, s.partner_id, c.text(s.partner),
-                      c.styled(s.weight, "0.####")])
+        c.append([s.version, c.cell(s.effective_from, "yyyy-mm-dd"),
+                  c.cell(s.effective_to, "yyyy-mm-dd") if s.effective_to else "(current)", s.note,
+                  s.pool_id, s.pool, s.side.value, s.partner_id, s.partner, c.cell(s.weight, "0.####")])
 
 
 def _pool_spans(shares: list[ShareRow], first_row: int) -> list[tuple[int, int]]:
@@ -356,16 +363,16 @@ def _allocation(sheet: WriteOnlyWorksheet, shares: list[ShareRow], money: Money)
     c = _Cells(sheet, money)
     _widths(sheet, [8, 8, 18, 9, 9, 16] + [14] * (len(ALLOCATION) - 6))
     sheet.freeze_panes = "A2"
-    sheet.append(c.header(header for _, header, _ in ALLOCATION))
+    c.header(header for _, header, _ in ALLOCATION)
     rem = A_COL["rem"]
     for (first, last), r in zip(_pool_spans(shares, 2), range(2, len(shares) + 2), strict=True):
         # Equal remainders: the earlier row (lower partner id) wins, as in ledger.domain.allocation.
         ties = f"+SUMPRODUCT(--({rem}${first}:{rem}{r - 1}={rem}{r}))" if r > first else ""
         cells = []
         for key, _, template in ALLOCATION:
-            formula = template.format(r=r, first=first, last=last, ties=ties, div=money.divisor, **A_COL)
+            formula = Formula(template.format(r=r, first=first, last=last, ties=ties, div=money.divisor, **A_COL))
             cells.append(c.amount(formula) if key == "major" else formula)
-        sheet.append(cells)
+        c.append(cells)
 
 
 SETTLEMENT_COLUMNS = ("Entry id", "Date", "Payer", "Payee", "Amount", "Amount (minor units)", "Reverses entry",
@@ -379,8 +386,8 @@ def _settlements(sheet: WriteOnlyWorksheet, money: Money, rows: Callable[[], Ite
     c = _Cells(sheet, money)
     _widths(sheet, [9, 11, 16, 16, 16, 12, 9, 40, 16, 18, 19])
     sheet.freeze_panes = "A2"
-    sheet.append(c.header(SETTLEMENT_COLUMNS))
-    sheet.append(_sample(c, SETTLEMENT_KINDS))
+    c.header(SETTLEMENT_COLUMNS)
+    c.append(_sample(c, SETTLEMENT_KINDS))
     return StreamedSheet("Settlements", SETTLEMENT_KINDS, rows)
 
 
@@ -394,8 +401,8 @@ def _activity(sheet: WriteOnlyWorksheet, money: Money, rows: Callable[[], Iterab
     c = _Cells(sheet, money)
     _widths(sheet, [8, 19, 18, 18, 80, 9])
     sheet.freeze_panes = "A2"
-    sheet.append(c.header(ACTIVITY_COLUMNS))
-    sheet.append(_sample(c, ACTIVITY_KINDS))
+    c.header(ACTIVITY_COLUMNS)
+    c.append(_sample(c, ACTIVITY_KINDS))
     return StreamedSheet("Activity", ACTIVITY_KINDS, rows)
 
 

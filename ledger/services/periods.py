@@ -251,9 +251,11 @@ def sign_off(session: Session, actor: User, membership: Membership, period: Peri
     session.add(row)
     session.flush()
     verb = "signed off" if status is SignOffStatus.SIGNED else "disputed"
+    # Every member reads the activity feed; the comment is not for all of them
+    # (ledger.domain.permissions.can_read_signoff_comments), so the record only says there is one.
     log(session, alliance, actor, f"period.{status.value}",
         f"{partner.name} ({actor.name}) {verb} its statement for {period.start_date.isoformat()} to "
-        f"{period.end_date.isoformat()}" + (f": {comment}" if comment else ""))
+        f"{period.end_date.isoformat()}" + (" with a comment on the statement" if comment else ""))
     return row
 
 

@@ -18,6 +18,7 @@ from ledger.export.files import download
 from ledger.export.period import parse_format, parse_period
 from ledger.extensions import get_session
 from ledger.services.audit import record_download
+from ledger.statements import comment_reader
 from ledger.web.access import membership_or_404
 from ledger.web.common import Radio, me, put_errors
 
@@ -53,7 +54,7 @@ def index(alliance_id: int):
         rest = put_errors(form, errors.errors)
         return render_template("alliance/export.html", other_errors=rest, **context), 400
     session = get_session()
-    response = download(session, alliance, period, fmt)
+    response = download(session, alliance, period, fmt, comment_reader(membership))
     record_download(session, alliance, me(), f"the {fmt} export of {period.start} to {period.end}", "web")
     session.commit()
     return response

@@ -13,7 +13,14 @@ from ledger.extensions import get_session
 from ledger.models import Alliance, Membership, Partner
 from ledger.queries import row_in
 from ledger.services.periods import can_close, close_period, closed_through, sign_off, suggested_end
-from ledger.statements import may_view_statement, period_in, signoff_grid, statement, statement_filter
+from ledger.statements import (
+    comment_reader,
+    may_view_statement,
+    period_in,
+    signoff_grid,
+    statement,
+    statement_filter,
+)
 from ledger.web.access import membership_or_404
 from ledger.web.common import me, put_errors, today
 from ledger.web.filters import format_cursor, parse_cursor
@@ -35,6 +42,13 @@ class SignOffForm(FlaskForm):
 def signoff_panel(alliance: Alliance):
     """The dashboard's periods x partners table; a template global so the dashboard view needs no change."""
     return signoff_grid(get_session(), alliance)
+
+
+@bp.app_template_global()
+def may_open_statement(membership: Membership, partner: Partner) -> bool:
+    """Whether to link a partner's statement: the rule the statement page itself applies, so no link leads
+    to a "Forbidden" page."""
+    return may_view_statement(membership, partner)
 
 
 def _render_index(membership: Membership, form: CloseForm | None = None, status: int = 200):
@@ -95,6 +109,7 @@ def _render_statement(membership: Membership, period_id: int, partner_id: int, f
     return render_template(
         "alliance/statement.html", membership=membership, alliance=membership.alliance, section="periods",
         st=st, form=form or SignOffForm(formdata=None), may_sign=may_sign, cursor_error=errors.get("before"),
+        show_comments=comment_reader(membership)(partner.id),
         newest_url=url_for("periods.show_statement", **here) if before or errors else None,
         older_url=(url_for("periods.show_statement", **here, before=format_cursor(st.entries.next_cursor))
                    if st.entries.next_cursor and not errors else None),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -104,3 +105,21 @@ def test_outsiders_get_404_and_strangers_the_login(client, auth, case):
     assert client.get(f"/a/{case.alliance.id}/export").status_code == 404
     assert client.get(f"/a/{case.alliance.id}/export?period=term&format=xlsx").status_code == 404
     assert client.get("/a/999999/export").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "field", "chosen"), [
+    ("period=term&quarter=2020-Q2", "quarter", "the whole term"),  # issue 16: downloaded the whole term
+    ("period=term&month=2020-05", "month", "the whole term"),
+    ("period=month&month=2020-05&quarter=2020-Q2", "quarter", "a month"),
+    ("period=quarter&quarter=2020-Q2&from=2020-04-01", "from", "a quarter"),
+    ("quarter=2020-Q2", "quarter", "a date range"),  # no period chosen: a range, never a silent guess
+])
+def test_a_field_of_another_period_is_refused_at_that_field_not_ignored(client, auth, case, query, field, chosen):
+    auth.login("accountant")
+    response = client.get(f"/a/{case.alliance.id}/export?{query}&format=xlsx")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("text/html")
+    page = response.get_data(as_text=True)
+    error = re.search(rf'id="{field}-error"[^>]*>([^<]*)<', page)
+    assert error, page
+    assert f"but {chosen} is chosen" in error.group(1)

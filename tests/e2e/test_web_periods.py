@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.models import Membership, Period, User
-from ledger.services.periods import close_period
+from ledger.services.periods import close_period, dispute
 from tests.builders import TODAY, record
 from tests.e2e.test_web_entries import entry_form, error_at
 
@@ -147,3 +147,53 @@ def test_a_statement_lists_its_entries_a_page_at_a_time(app, client, auth, case,
     assert broken.status_code == 400
     assert "page link is broken" in broken.get_data(as_text=True)
     assert 'id="before-error"' in broken.get_data(as_text=True)
+
+
+def test_members_see_links_only_to_the_statements_they_may_open(client, auth, case, session):
+    """A partner member's sign-off grid links its own statement only; the others' statuses are plain text.
+
+    Every link on the periods page and the dashboard is followed: none may lead to a "Forbidden" page.
+    """
+    period = closed_april(session, case)
+    statements = {name: f"/a/{case.alliance.id}/periods/{period.id}/statements/{case.pid(name)}"
+                  for name in ("Alpha", "Beta", "Gamma", "Omega")}
+    for who, linked in (("alpha", {"Alpha"}), ("beta", {"Beta"}), ("steering", set(statements)),
+                        ("accountant", set(statements)), ("coordinator", set(statements))):
+        auth.login(who)
+        for page_url in (f"/a/{case.alliance.id}/periods", f"/a/{case.alliance.id}/"):
+            page = client.get(page_url).get_data(as_text=True)
+            grid = page[page.index('id="signoff-grid"'):]
+            grid = grid[:grid.index("</table>")]
+            assert {name for name, url in statements.items() if f'href="{url}"' in grid} == linked, (who, page_url)
+            assert grid.count('data-status="pending"') == 4  # every status is still shown
+            for href in set(re.findall(r'href="(/a/[^"#?]+)"', page)):
+                assert client.get(html.unescape(href)).status_code == 200, (who, page_url, href)
+        auth.logout()
+
+
+def test_no_page_links_a_member_to_a_page_the_member_may_not_open(client, auth, case, session):
+    """Every link of every page a member reaches from the dashboard (two clicks deep) opens for that member."""
+    period = closed_april(session, case)
+    user = session.get(User, case.users["alpha"].id)
+    membership = session.get(Membership, case.memberships["alpha"].id)
+    dispute(session, user, membership, session.get(Period, period.id), {"comment": "Where is May?"})
+    record(session, case, "beta", partner="Beta", kind="cost", category="production", amount="12.34",
+           date="2020-05-04")
+    session.commit()
+    start = f"/a/{case.alliance.id}/"
+    for who in ("alpha", "steering", "accountant"):
+        auth.login(who)
+        seen, frontier = {start}, [start]
+        for _ in range(2):
+            found = []
+            for url in frontier:
+                page = client.get(url).get_data(as_text=True)
+                for href in re.findall(r'href="(/a/[^"#?]+)', page):
+                    href = html.unescape(href)
+                    if href not in seen and not href.endswith("/events"):
+                        seen.add(href)
+                        found.append(href)
+            frontier = found
+            for url in found:
+                assert client.get(url).status_code == 200, (who, url)
+        auth.logout()

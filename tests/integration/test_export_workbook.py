@@ -156,7 +156,10 @@ def test_every_summary_figure_equals_the_apps_balance_after_libreoffice_recalcul
 def test_risky_text_stays_literal_text_after_libreoffice(session, case, tmp_path):
     build_books(session, case)
     source = tmp_path / "books.xlsx"
-    write_workbook(session, case.alliance, ExportPeriod(case.alliance.start_date, case.alliance.term_end), source)
+    from ledger.statements import every_comment
+
+    write_workbook(session, case.alliance, ExportPeriod(case.alliance.start_date, case.alliance.term_end), source,
+                   may_read_comments=every_comment)  # a bookkeeper's copy: Beta's comment is in it
     # And text written by the cell helper directly: tab and CR cannot reach the database, but must be safe too.
     extra = tmp_path / "extra.xlsx"
     book = Workbook(write_only=True)
@@ -257,3 +260,58 @@ def test_markup_and_unicode_survive_the_streamed_sheets(session, case, tmp_path)
     assert row[15] == entry.reference
     activity = [r[5] for r in book["Activity"].iter_rows(min_row=2, values_only=True)]
     assert entry.id in activity
+
+
+CONTROL_LABELS = ("Nets add up to zero", "Cost shares = pooled borne amounts",
+                  "Borne + received = ledger total + settlements")
+
+
+def control_checks(path: Path) -> dict[str, tuple[object, object]]:
+    """Label -> (difference, verdict) of each control check on the Summary, as computed."""
+    rows = load_workbook(path, data_only=True)["Summary"].iter_rows(values_only=True)
+    return {row[0]: (row[1], row[2]) for row in rows if row and row[0] in CONTROL_LABELS}
+
+
+def broken(source: Path, target: Path, sheet: str, cell: str, change) -> Path:
+    """A copy of the workbook with one cell of ``sheet`` changed (formulas kept), as a careless edit would."""
+    book = load_workbook(source)
+    book[sheet][cell].value = change(book[sheet][cell].value)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+    return target
+
+
+@needs_soffice
+def test_each_control_check_tests_its_own_difference_and_catches_the_sheet_it_guards(session, case, tmp_path):
+    build_books(session, case)
+    source = tmp_path / "books.xlsx"
+    write_workbook(session, case.alliance, ExportPeriod(case.alliance.start_date, case.alliance.term_end), source)
+    allocation = load_workbook(source)["Allocation"]
+    share = next(c.column_letter for c in allocation[1] if c.value == "Share (minor units)")
+    assert allocation["D2"].value == "=Splits!G2"
+    assert load_workbook(source)["Splits"]["G2"].value == "costs", "the first share is a cost share"
+    summary = load_workbook(source)["Summary"]
+    first = next(r for r in range(1, summary.max_row + 1) if summary[f"A{r}"].value == "Partner id") + 1
+    variants = {
+        "intact": (source, set()),
+        # One partner's net a unit off on the Summary itself: only the nets stop adding up.
+        "summary": (broken(source, tmp_path / "summary" / "books.xlsx", "Summary", f"G{first}",
+                           lambda formula: f"{formula}+1"), {"Nets add up to zero"}),
+        # A Ledger row whose partner is no partner of the Summary: nothing bears it (issue 16: was "OK").
+        "ledger": (broken(source, tmp_path / "ledger" / "books.xlsx", "Ledger", "E2", lambda _: 999999),
+                   {"Nets add up to zero", "Borne + received = ledger total + settlements"}),
+        # One cost share a unit too big: the shares no longer add up to the pooled amounts.
+        "allocation": (broken(source, tmp_path / "allocation" / "books.xlsx", "Allocation", f"{share}2",
+                              lambda formula: f"{formula}+1"),
+                       {"Nets add up to zero", "Cost shares = pooled borne amounts"}),
+    }
+    computed = {}
+    for name, (path, failing) in variants.items():
+        checks = computed[name] = control_checks(recalculated(path, tmp_path / name))
+        assert set(checks) == set(CONTROL_LABELS), name
+        for label, (difference, verdict) in checks.items():
+            assert isinstance(difference, int | float), (name, label, difference)
+            # The verdict is about the difference on its own row, nothing else.
+            assert verdict == ("OK" if difference == 0 else "CHECK"), (name, label, difference, verdict)
+        assert {label for label, (_, verdict) in checks.items() if verdict == "CHECK"} == failing, name
+    assert computed["ledger"][CONTROL_LABELS[2]][0] == -10001, "Alpha's 100.01 cost, the first entry, is nobody's"
