@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ledger import clock
 from ledger.charters import version_in_force
 from ledger.domain.targets import Figure, combine, met, period_label, period_starts, plain
 from ledger.models import Alliance, CharterTarget, CharterVersion, Measurement
@@ -34,7 +35,7 @@ def targets_progress(session: Session, alliance: Alliance, as_of: date | None = 
     ``as_of``: the target in force on the period's first day, the actual (partners' figures combined)
     and whether it was met. Only measurements of periods starting on or before ``as_of`` count.
     """
-    day = clamp_into_term(alliance, as_of) if as_of is not None else default_day(alliance, date.today())  # noqa: DTZ011
+    day = clamp_into_term(alliance, as_of) if as_of is not None else default_day(alliance, clock.today(alliance))
     versions = list(session.scalars(
         select(CharterVersion).where(CharterVersion.alliance_id == alliance.id)
         .options(selectinload(CharterVersion.targets).selectinload(CharterTarget.target))))

@@ -38,7 +38,8 @@ def record_settle_up(alliance_id: int):
     if raw.get("expected") is not None and not isinstance(raw["expected"], str):
         raise InvalidInput.at("expected", "Send the fingerprint exactly as GET settle-up returned it.")
     sheet = balance_sheet(session, membership.alliance)
-    rows = entries.record_settle_up(session, current_user(), membership, sheet.transfers, raw, today())
+    rows = entries.record_settle_up(session, current_user(), membership, sheet.transfers, raw,
+                                    today(membership.alliance))
     session.commit()
     ctx = entry_context(membership.alliance)
     response = jsonify({"entries": [serializers.entry(e, ctx) for e in rows]})

@@ -76,7 +76,7 @@ def new(alliance_id: int):
     context = {"membership": membership, "alliance": alliance, "section": "new_entry"}
     if request.method == "GET":
         _require_recorder(membership)
-        defaults = {"date": default_day(alliance, today()).isoformat(), "kind": EntryKind.COST.value}
+        defaults = {"date": default_day(alliance, today(alliance)).isoformat(), "kind": EntryKind.COST.value}
         if membership.partner_id:
             defaults["partner_id"] = str(membership.partner_id)
         defaults.update({k: request.args[k] for k in KEPT if request.args.get(k)})
@@ -110,7 +110,8 @@ def _render_detail(membership: Membership, entry: Entry, form: ReverseForm | Non
     return render_template(
         "entries/detail.html", membership=membership, alliance=membership.alliance, section="ledger",
         entry=entry, reversed_by=reversed_by,
-        form=form or ReverseForm(formdata=None, date=open_day(get_session(), membership.alliance, today()).isoformat()),
+        form=form or ReverseForm(formdata=None, date=open_day(get_session(), membership.alliance,
+                                                              today(membership.alliance)).isoformat()),
         may_reverse=_may_reverse(membership, entry, reversed_by)), status
 
 
@@ -129,7 +130,7 @@ def reverse(alliance_id: int, entry_id: int):
         abort(400)
     try:
         reversal = reverse_entry(get_session(), me(), membership, entry,
-                                 {"date": form.date.data, "reason": form.reason.data}, today=today())
+                                 {"date": form.date.data, "reason": form.reason.data}, today=today(membership.alliance))
     except InvalidInput as exc:
         get_session().rollback()
         put_errors(form, exc.errors)
