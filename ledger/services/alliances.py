@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import clock
-from ledger.clock import parse_timezone
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed, NotFound
 from ledger.domain.money import parse_currency
 from ledger.domain.permissions import can_manage
@@ -40,7 +39,7 @@ def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
     currency = errors.check("currency", parse_currency, raw.get("currency"))
     start = errors.check("start_date", parse_date, raw.get("start_date"), "start_date")
     end = errors.check("term_end", parse_date, raw.get("term_end"), "term_end")
-    timezone = errors.check("timezone", parse_timezone, raw.get("timezone"))
+    timezone = errors.check("timezone", clock.parse_timezone, raw.get("timezone"))
     if start and end and end < start:
         errors.add("term_end", "The term must end on or after its start date.")
     if start and end and (end - start).days > 366 * 50:
@@ -75,7 +74,7 @@ def update_alliance(session: Session, actor: User, membership: Membership, raw: 
     if is_read_only(clock.today(alliance), alliance.ended_on):  # a later zone must not reopen ended books
         raise InvalidInput.at("timezone", f"{alliance.name} ended on {alliance.ended_on.isoformat()}: its "
                                           f"settings, like its books, are read-only.")
-    timezone = parse_timezone(raw["timezone"]) if "timezone" in raw else alliance.timezone
+    timezone = clock.parse_timezone(raw["timezone"]) if "timezone" in raw else alliance.timezone
     if timezone == alliance.timezone:
         raise InvalidInput.at("timezone", f"Nothing changed: the time zone is {alliance.timezone} already.")
     log(session, alliance, actor, "alliance.timezone",
