@@ -91,6 +91,19 @@ def test_an_alliance_that_ended_yesterday_there_refuses_entries_by_page_and_api_
         assert session.scalar(select(Entry.id).where(Entry.description == "Last day's blades")) is not None
 
 
+@pytest.mark.parametrize(("zone", "state"), [("Europe/Rome", "expired"), ("UTC", "active")])
+def test_on_the_terms_last_evening_the_page_and_the_api_agree_whether_it_ran_out(api, app, auth, client, session,
+                                                                                case, zone, state):
+    """22:30 UTC on the term's last day (2022-03-31): the next day in Rome, so its term has run out there."""
+    a = case.alliance.id
+    set_alliance(session, a, timezone=zone)
+    stop_clock(app, datetime(2022, 3, 31, 22, 30, tzinfo=UTC))
+    assert api.get(f"/alliances/{a}", "alpha").get_json()["state"] == state
+    auth.login("alpha")
+    page = client.get(f"/a/{a}/").get_data(as_text=True)
+    assert ("The term ended on 2022-03-31" in page) is (state == "expired")
+
+
 def test_timestamps_come_from_the_same_clock(api, session, case):
     response = api.post(f"/alliances/{case.alliance.id}/entries", "alpha", json={
         "date": "2021-03-01", "partner_id": case.pid("Alpha"), "kind": "cost",
