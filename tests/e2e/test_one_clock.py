@@ -188,6 +188,9 @@ def test_an_alliance_is_created_in_a_time_zone_and_utc_without_one(api, case):
     refused = api.post("/alliances", "outsider", json={**body, "timezone": "Rome"})
     assert refused.status_code == 422
     assert "Rome" in error_fields(refused)["timezone"]
+    # A list of alliances has no single today: each one is judged by its own.
+    listed = {(a["timezone"], a["today"]) for a in api.get("/alliances", "outsider").get_json()["alliances"]}
+    assert listed == {("UTC", IN_UTC.isoformat()), ("Europe/Rome", IN_ROME.isoformat())}
 
 
 def test_the_settings_page_changes_the_time_zone_and_shows_an_unknown_one_at_its_field(app, auth, client, session,
