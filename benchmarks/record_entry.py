@@ -62,6 +62,7 @@ from benchmarks.dataset import fresh_postgres
 from benchmarks.loadgen import LoadResult, Target, http_request, run_open_loop, run_sequential
 from ledger import create_app
 from ledger.chain import verify_alliance
+from ledger.clock import utcnow
 from ledger.db import make_engine, make_session_factory
 from ledger.demo import find_demo, load_demo
 from ledger.domain.vocabulary import MemberRole
@@ -173,7 +174,7 @@ def add_alliance(session: Session, n: int, rng: random.Random, today: date) -> A
 def build(session: Session, count: int, seed: int, demo: bool = True) -> list[Book]:
     """The demo alliance and ``count - 1`` more (or ``count`` without the demo); commits. The first is the demo."""
     rng = random.Random(seed)
-    today = date.today()  # noqa: DTZ011 - the servers date entries by the same calendar
+    today = utcnow().date()  # the UTC alliances' today (ledger.clock); the demo's Rome is at most a day on
     first = []
     if demo:
         load_demo(session)

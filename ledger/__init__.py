@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ledger.config import load_config
 
     load_config(app, test_config)
+    from ledger import clock
+
+    clock.init_app(app)
 
     from ledger.extensions import csrf, init_database, login_manager
 

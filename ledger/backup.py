@@ -16,11 +16,12 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from ledger.clock import utcnow
 from ledger.db import normalise_url
 
 
@@ -34,7 +35,7 @@ def is_sqlite(database_url: str) -> bool:
 
 def default_path(directory: Path, database_url: str, now: datetime | None = None) -> Path:
     """``ledger-20261201T101500Z.db`` (SQLite) or ``.dump`` (pg_dump's custom format), by the moment taken."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%SZ")
     return directory / f"ledger-{stamp}.{'db' if is_sqlite(database_url) else 'dump'}"
 
 

@@ -123,18 +123,16 @@ def open_checkpoints() -> None:
     Pages open a due checkpoint on the first look anyway; this makes the freeze happen on the day itself
     even if nobody looks.
     """
-    from datetime import date
-
     from sqlalchemy import select
 
+    from ledger.clock import today
     from ledger.models import Alliance
     from ledger.services.checkpoints import open_due
 
     session = get_session()
-    today = date.today()  # noqa: DTZ011 - the alliances' calendar day, as in the pages
     opened = 0
     for alliance in session.scalars(select(Alliance).order_by(Alliance.id)).all():
-        for checkpoint in open_due(session, alliance, today):
+        for checkpoint in open_due(session, alliance, today(alliance)):  # each alliance's own calendar day
             opened += 1
             click.echo(f"Opened \u201c{checkpoint.label}\u201d of {alliance.name}, as of {checkpoint.as_of}")
         session.commit()

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from ledger import clock
+
 #: Constraint names that Alembic can find again on both engines.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,7 +87,8 @@ class Quantity(Weight):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the app's one clock (:mod:`ledger.clock`): timestamps and "today" never disagree."""
+    return clock.utcnow()
 
 
 def normalise_url(url: str) -> str:

@@ -44,6 +44,8 @@ ALLIANCE_NAME = "PPE masks 2020"
 DOMAIN = "ppe-masks.example"
 COORDINATOR_EMAIL = f"coordinator@{DOMAIN}"
 CURRENCY = "EUR"
+#: The partners are Italian firms: the alliance's calendar day is the one in Rome.
+TIMEZONE = "Europe/Rome"
 
 #: (key, name, role, partner): the coordinator is from the regional business association that
 #: introduced the partners; the key is also the local part of the user's email.
@@ -141,7 +143,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str]]]:
     coordinator = people["coordinator"] or users.create_user(
         session, COORDINATOR_EMAIL, PEOPLE[0][1], DEMO_PASSWORD)
     alliance = alliances.create_alliance(session, coordinator, {
-        "name": ALLIANCE_NAME, "cause": CAUSE, "currency": CURRENCY,
+        "name": ALLIANCE_NAME, "cause": CAUSE, "currency": CURRENCY, "timezone": TIMEZONE,
         "start_date": "2020-04-01", "term_end": "2022-03-31"})
     coord_m = session.scalar(select(Membership).where(
         Membership.alliance_id == alliance.id, Membership.user_id == coordinator.id))

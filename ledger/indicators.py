@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import totals
+from ledger import clock, totals
 from ledger.domain import indicators as calc
 from ledger.models import Alliance, Entry
 from ledger.queries import partners_of, pool_weights
@@ -30,7 +30,7 @@ def _series_end(alliance: Alliance, as_of: date | None, latest: date | None) -> 
     if as_of is not None:
         end = as_of
     else:
-        end = min(date.today(), alliance.term_end)  # noqa: DTZ011 - a calendar day, as the pages' today()
+        end = min(clock.today(alliance), alliance.term_end)
         if latest is not None and latest > end:
             end = latest
     return min(max(end, alliance.start_date), alliance.term_end)

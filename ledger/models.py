@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ledger.clock import DEFAULT_TIMEZONE, TIMEZONE_MAX
 from ledger.db import Base, Quantity, UTCDateTime, Weight, utcnow
 from ledger.domain.vocabulary import (
     Decision,
@@ -142,6 +143,9 @@ class Alliance(Base):
     ended_on: Mapped[date | None] = mapped_column(Date)
     #: Set by a "renegotiate" decision until the new split agreement effective from this day is saved.
     renegotiate_from: Mapped[date | None] = mapped_column(Date)
+    #: The IANA time zone whose calendar day is the alliance's "today" (ledger.clock.today).
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX), default=DEFAULT_TIMEZONE,
+                                          server_default=DEFAULT_TIMEZONE)
 
     partners: Mapped[list[Partner]] = relationship(
         back_populates="alliance", order_by="Partner.name")

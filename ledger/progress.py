@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ledger import clock
 from ledger.charters import version_in_force
 from ledger.domain.targets import Figure, combine, met, period_end, period_label, period_starts, plain
 from ledger.models import Alliance, CharterTarget, CharterVersion, Measurement
@@ -38,7 +39,7 @@ def targets_progress(session: Session, alliance: Alliance, as_of: date | None = 
     measurement counts only once its period has ended by ``as_of``, so a review a day into July does not
     judge July's target by one day's production.
     """
-    day = clamp_into_term(alliance, as_of) if as_of is not None else default_day(alliance, date.today())  # noqa: DTZ011
+    day = clamp_into_term(alliance, as_of) if as_of is not None else default_day(alliance, clock.today(alliance))
     versions = list(session.scalars(
         select(CharterVersion).where(CharterVersion.alliance_id == alliance.id)
         .options(selectinload(CharterVersion.targets).selectinload(CharterTarget.target))))

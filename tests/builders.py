@@ -8,11 +8,13 @@ plus an outsider who belongs to another alliance only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import EXTENSION as CLOCK
+from ledger.clock import FixedClock
 from ledger.models import Alliance, Category, CharterVersion, Membership, Partner, Period, Target, User
 from ledger.services import agreements, alliances, entries, measurements, periods, users
 from ledger.services.charter import save_charter
@@ -120,3 +122,10 @@ def charter_with_a_measured_target(session: Session, case: Case) -> tuple[Charte
     period = periods.close_period(session, user, membership, {"end_date": "2020-04-30"}, today=TODAY)
     session.commit()
     return charter, target, period
+
+
+def stop_clock(app, instant: datetime) -> FixedClock:
+    """Stop the app's one clock (ledger.clock) at ``instant``: every page, API route and service sees it."""
+    clock = FixedClock(instant)
+    app.extensions[CLOCK] = clock
+    return clock

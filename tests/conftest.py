@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, time
 
 import psycopg
 import pytest
@@ -164,23 +165,12 @@ def pg_url(database_url) -> str:
 
 
 @pytest.fixture
-def case_day(monkeypatch) -> None:
-    """Every page's and API route's calendar day is the case's TODAY (2020-06-30), inside its term.
+def case_day(app) -> None:
+    """Every page's, API route's and service's calendar day is the case's TODAY (2020-06-30), inside its term.
 
-    Views import ``today`` by name, so each module's own reference is replaced; the real functions are
-    taken first, so a module patched early cannot hide the others (the live server runs in this process).
+    The app's clock stops at noon UTC that day: the same calendar day in the case's alliance (UTC) and in
+    any time zone within eleven hours of it.
     """
-    import importlib
-    import pkgutil
+    from tests.builders import TODAY, stop_clock
 
-    import ledger.api
-    import ledger.web
-    from ledger.api import entries as api_entries
-    from ledger.web import common
-    from tests.builders import TODAY
-
-    for package, real in ((ledger.web, common.today), (ledger.api, api_entries.today)):
-        for info in pkgutil.iter_modules(package.__path__):
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            if getattr(module, "today", None) is real:
-                monkeypatch.setattr(module, "today", lambda: TODAY)
+    stop_clock(app, datetime.combine(TODAY, time(12), tzinfo=UTC))

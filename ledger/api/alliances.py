@@ -45,6 +45,16 @@ def get_alliance(alliance_id: int):
     return jsonify(serializers.alliance(membership.alliance, membership))
 
 
+@bp.patch("/alliances/<id:alliance_id>")
+def update_alliance(alliance_id: int):
+    """Change the alliance's settings (its time zone); a field left out keeps its value."""
+    session = get_session()
+    membership = membership_or_404(alliance_id)
+    row = alliances.update_alliance(session, current_user(), membership, json_body())
+    session.commit()
+    return jsonify(serializers.alliance(row, membership))
+
+
 @bp.get("/alliances/<id:alliance_id>/partners")
 def list_partners(alliance_id: int):
     membership = membership_or_404(alliance_id)

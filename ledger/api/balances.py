@@ -40,7 +40,7 @@ def record_settle_up(alliance_id: int):
     if raw.get("expected") is not None and not isinstance(raw["expected"], str):
         raise InvalidInput.at("expected", "Send the fingerprint exactly as GET settle-up returned it.")
     try:
-        rows = entries.record_settle_up(session, current_user(), membership, raw, today())
+        rows = entries.record_settle_up(session, current_user(), membership, raw, today(membership.alliance))
     except entries.SettleUpConflict as exc:
         session.rollback()
         return error_response(409, str(exc), beside={"settle_up": serializers.settle_up(exc.sheet, exc.fingerprint)})

@@ -81,7 +81,7 @@ def get_charter(alliance_id: int):
     alliance = membership_or_404(alliance_id).alliance
     versions = versions_of(get_session(), alliance)
     what = changes_by_number(versions)
-    current = version_in_force(versions, alliance, default_day(alliance, today()))
+    current = version_in_force(versions, alliance, default_day(alliance, today(alliance)))
     return jsonify({"in_force": _version(alliance, current, what[current.number]),
                     "versions": [_summary(v, what[v.number]) for v in versions]})
 
@@ -96,7 +96,7 @@ def get_charter_version(alliance_id: int, number: int):
 def save_charter_version(alliance_id: int):
     session = get_session()
     membership = membership_or_404(alliance_id)
-    version = save_charter(session, current_user(), membership, json_body(), today())
+    version = save_charter(session, current_user(), membership, json_body(), today(membership.alliance))
     number = version.number
     session.commit()
     return created(_version_body(membership.alliance, number), "api.get_charter_version", alliance_id=alliance_id,
@@ -106,7 +106,7 @@ def save_charter_version(alliance_id: int):
 def _as_of(alliance: Alliance) -> date:
     value = request.args.get("as_of")
     if value is None or value == "":  # empty is left out; blank is a 400 at as_of, as every query parameter
-        return default_day(alliance, today())
+        return default_day(alliance, today(alliance))
     try:
         return clamp_into_term(alliance, parse_date(value, "as_of"))
     except InvalidInput as exc:
@@ -127,7 +127,7 @@ def get_target(alliance_id: int, target_id: int):
     target = row_in(session, Target, alliance, target_id)
     if target is None:
         raise NotFound("There is no target with that id in this alliance.")
-    as_of = default_day(alliance, today())
+    as_of = default_day(alliance, today(alliance))
     history = list(session.scalars(
         select(Measurement).where(Measurement.target_id == target.id).order_by(Measurement.id.desc())
         .options(selectinload(Measurement.partner), selectinload(Measurement.recorded_by))))
@@ -147,7 +147,8 @@ def create_measurement(alliance_id: int, target_id: int):
     membership = membership_or_404(alliance_id)
     if row_in(session, Target, membership.alliance, target_id) is None:
         raise NotFound("There is no target with that id in this alliance.")
-    row = record_measurement(session, current_user(), membership, {**json_body(), "target_id": target_id}, today())
+    row = record_measurement(session, current_user(), membership, {**json_body(), "target_id": target_id},
+                             today(membership.alliance))
     body = _measurement(row)
     session.commit()
     return created(body, "api.get_target", alliance_id=alliance_id, target_id=target_id)

@@ -86,7 +86,7 @@ def vote_json(row: Vote) -> dict:
 def review_json(alliance: Alliance, review: Review) -> dict:
     voted = {v.user_id for v in review.votes}
     return {
-        "checkpoint": checkpoint_json(review.checkpoint, today()),
+        "checkpoint": checkpoint_json(review.checkpoint, today(alliance)),
         "snapshot": snapshot_json(review.snapshot) if review.snapshot is not None else None,
         "snapshot_intact": review.snapshot_intact,
         "assessments": [assessment_json(a) for a in sorted(review.assessments.values(), key=lambda a: a.partner_id)],
@@ -111,7 +111,7 @@ def settings_json(alliance: Alliance) -> dict:
 
 def _open_due(membership: Membership) -> None:
     session = get_session()
-    if service.open_due(session, membership.alliance, today()):
+    if service.open_due(session, membership.alliance, today(membership.alliance)):
         session.commit()
 
 
@@ -131,7 +131,7 @@ def list_checkpoints(alliance_id: int):
     membership = membership_or_404(alliance_id)
     _open_due(membership)
     alliance = membership.alliance
-    day = today()
+    day = today(alliance)
     return jsonify({**settings_json(alliance),
                     "checkpoints": [checkpoint_json(r.checkpoint, day) for r in schedule(get_session(), alliance,
                                                                                          day)]})
@@ -141,9 +141,9 @@ def list_checkpoints(alliance_id: int):
 def create_checkpoint(alliance_id: int):
     session = get_session()
     membership = membership_or_404(alliance_id)
-    row = service.schedule_checkpoint(session, current_user(), membership, json_body(), today())
+    row = service.schedule_checkpoint(session, current_user(), membership, json_body(), today(membership.alliance))
     session.commit()
-    return created(checkpoint_json(row, today()), "api.get_checkpoint", alliance_id=alliance_id,
+    return created(checkpoint_json(row, today(membership.alliance)), "api.get_checkpoint", alliance_id=alliance_id,
                    checkpoint_id=row.id)
 
 
@@ -160,7 +160,7 @@ def open_checkpoint(alliance_id: int, checkpoint_id: int):
     membership = membership_or_404(alliance_id)
     checkpoint = _checkpoint_or_404(membership.alliance, checkpoint_id)
     json_body(optional=True)
-    service.open_checkpoint(session, current_user(), membership, checkpoint, today())
+    service.open_checkpoint(session, current_user(), membership, checkpoint, today(membership.alliance))
     session.commit()
     return jsonify(_review(membership, checkpoint))
 
@@ -190,7 +190,7 @@ def decide_checkpoint(alliance_id: int, checkpoint_id: int):
     session = get_session()
     membership = membership_or_404(alliance_id)
     checkpoint = _checkpoint_or_404(membership.alliance, checkpoint_id)
-    service.decide(session, current_user(), membership, checkpoint, json_body(), today())
+    service.decide(session, current_user(), membership, checkpoint, json_body(), today(membership.alliance))
     session.commit()
     return jsonify(_review(membership, checkpoint))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
 
 from flask import jsonify
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
 from ledger.api.inputs import encode_cursor, json_body, ledger_query
+from ledger.clock import today
 from ledger.domain.errors import NotFound
 from ledger.extensions import get_session
 from ledger.models import AgreementVersion, Alliance, Entry
@@ -34,10 +34,6 @@ def new_entry(alliance: Alliance, row: Entry) -> dict:
     """A just recorded entry's JSON from what recording it loaded: not reversed yet, its version at hand."""
     numbers = {row.version_id: row.version.number} if row.version is not None else {}
     return serializers.entry(row, serializers.EntryContext(alliance.currency, numbers, {}))
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 @bp.get("/alliances/<id:alliance_id>/entries")
@@ -87,7 +83,7 @@ def reverse_entry(alliance_id: int, entry_id: int):
 
     def reverse():
         row = entries.reverse_entry(session, current_user(), membership, original, json_body(optional=True),
-                                    today())
+                                    today(membership.alliance))
         return created(new_entry(membership.alliance, row), "api.get_entry", alliance_id=alliance_id,
                        entry_id=row.id)
 

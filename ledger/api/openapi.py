@@ -14,6 +14,7 @@ import copy
 from ledger.api.blueprint import MAX_ID, PREFIX
 from ledger.api.inputs import DEFAULT_LIMIT, MAX_LIMIT
 from ledger.chain import SEGMENT
+from ledger.clock import TIMEZONE_MAX
 from ledger.domain.agreements import MAX_WEIGHT
 from ledger.domain.chain import PROBLEMS_SHOWN
 from ledger.domain.vocabulary import EntryKind, MemberRole, PartnerRole, PartnerType, PoolSide, QuorumRule
@@ -58,6 +59,9 @@ INTEGER = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
+TIMEZONE = {"type": "string", "maxLength": TIMEZONE_MAX, "examples": ["Europe/Rome"],
+            "description": "The IANA time zone whose calendar day is the alliance's today (any case: "
+                           "europe/rome is Europe/Rome); an unknown name is a 422 at timezone."}
 MONEY = {
     "type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["1234.56"],
     "description": "An exact amount in the alliance's currency as a decimal string, "
@@ -104,6 +108,10 @@ SCHEMAS: dict[str, dict] = {
         "quorum": enum_of(QuorumRule, "Who must have voted before a checkpoint's decision can be recorded."),
         "hhi_threshold": {"type": "string", "pattern": r"^\d+(\.\d+)?$",
                           "description": "Dependency concentration above which it is flagged (0 to 1)."},
+        "timezone": TIMEZONE,
+        "today": {**DATE, "description": "The calendar day it is now in the alliance's time zone: the day that "
+                                         "decides what is inside the term, due or read-only, for pages and API "
+                                         "alike."},
     }),
     "AllianceInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX},
@@ -111,7 +119,9 @@ SCHEMAS: dict[str, dict] = {
         "currency": {"type": "string", "description": "ISO 4217 code, e.g. EUR."},
         "start_date": DATE,
         "term_end": {**DATE, "description": "On or after start_date, at most 50 years later."},
+        "timezone": {**TIMEZONE, "description": TIMEZONE["description"] + " Left out or empty: UTC."},
     }, required=["name", "currency", "start_date", "term_end"], closed=False),
+    "AllianceUpdate": obj({"timezone": TIMEZONE}, required=[], closed=False),
     "Partner": obj({"id": ID, "name": STRING, "role": enum_of(PartnerRole), "type": enum_of(PartnerType)}),
     "PartnerInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX, "description": "Unique in the alliance."},
@@ -379,6 +389,9 @@ PATHS = {
     "/alliances/{alliance_id}": {
         "parameters": [_param("AllianceId")],
         "get": _get("get_alliance", "One alliance, with the caller's role", "Alliance", 404),
+        "patch": {"operationId": "update_alliance", "summary": "Change the alliance's settings (coordinator only): "
+                  "its time zone; a field left out keeps its value", "requestBody": _body("AllianceUpdate"),
+                  "responses": {**_ok("Alliance", "The alliance as changed."), **_errors(*WRITE_ERRORS)}},
     },
     **_collection("partner", "partners", "Partner", "PartnerId"),
     **_collection("category", "categories", "Category", "CategoryId"),

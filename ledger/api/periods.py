@@ -72,7 +72,7 @@ def get_period(alliance_id: int, period_id: int):
 def create_period(alliance_id: int):
     session = get_session()
     membership = membership_or_404(alliance_id)
-    row = close_period(session, current_user(), membership, json_body(), today())
+    row = close_period(session, current_user(), membership, json_body(), today(membership.alliance))
     session.commit()
     body = _period(row, signoff_grid(session, membership.alliance), comment_reader(membership))
     return created(body, "api.get_period", alliance_id=alliance_id, period_id=row.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from ledger.clock import today
 from ledger.domain.money import to_decimal_string
 from ledger.domain.renewal import alliance_state
 from ledger.domain.settle_up import Transfer
@@ -44,11 +45,13 @@ def alliance(row: Alliance, membership: Membership) -> dict:
         "created_at": _moment(row.created_at),
         "role": membership.role.value,
         "partner_id": membership.partner_id,
-        "state": alliance_state(date.today(), row.term_end, row.ended_on, row.renegotiate_from),  # noqa: DTZ011
+        "today": _day(today(row)),
+        "state": alliance_state(today(row), row.term_end, row.ended_on, row.renegotiate_from),
         "ended_on": _day(row.ended_on) if row.ended_on else None,
         "renegotiate_from": _day(row.renegotiate_from) if row.renegotiate_from else None,
         "quorum": row.quorum.value,
         "hhi_threshold": format(row.hhi_threshold, "f"),
+        "timezone": row.timezone,
     }
 
 

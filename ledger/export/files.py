@@ -10,7 +10,7 @@ import io
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +18,7 @@ from flask import Response, send_file
 from sqlalchemy.orm import Session
 
 from ledger.chain import head_of
+from ledger.clock import utcnow
 from ledger.domain.chain import fingerprint
 from ledger.export.csv_export import write_csv
 from ledger.export.period import ExportPeriod, file_name
@@ -63,7 +64,7 @@ def write_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt
 
 def export_file(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str,
                 may_read_comments: CommentRule, exported_at: datetime | None = None) -> ExportFile:
-    exported_at = exported_at or datetime.now(UTC)
+    exported_at = exported_at or utcnow()
     head = chain_head(session, alliance)
     # Not a with-block: the file outlives this call, and send_file closes it with the response.
     content = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
@@ -89,7 +90,7 @@ def download(session: Session, alliance: Alliance, period: ExportPeriod, fmt: st
 
 def save_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str, directory: Path,
                 may_read_comments: CommentRule, exported_at: datetime | None = None) -> Path:
-    exported_at = exported_at or datetime.now(UTC)
+    exported_at = exported_at or utcnow()
     head = chain_head(session, alliance)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / file_name(alliance, period, exported_at, fmt, head)

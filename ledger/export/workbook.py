@@ -32,6 +32,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from sqlalchemy.orm import Session
 
+from ledger.clock import utcnow
 from ledger.domain.money import minor_digits
 from ledger.domain.vocabulary import EntryKind
 from ledger.export.cells import Formula, SafeSheet
@@ -167,7 +168,7 @@ def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, t
     ``chain_head``: the fingerprint of the alliance's hash chain to print on the Summary (read now if not given),
     so a partner can later check that the books it exported are still the books (the Verify page).
     """
-    exported_at = exported_at or datetime.now(UTC)
+    exported_at = exported_at or utcnow()
     if chain_head is None:
         from ledger.chain import head_of
         from ledger.domain.chain import fingerprint

@@ -7,9 +7,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger import clock
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed, NotFound
 from ledger.domain.money import parse_currency
 from ledger.domain.permissions import can_manage
+from ledger.domain.renewal import is_read_only
 from ledger.domain.text import clean_text, parse_date
 from ledger.domain.vocabulary import DEFAULT_CATEGORIES, MemberRole, PartnerRole, PartnerType
 from ledger.models import CAUSE_MAX, NAME_MAX, TEXT_MAX, Alliance, Category, CharterVersion, Membership, Partner, User
@@ -37,13 +39,14 @@ def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
     currency = errors.check("currency", parse_currency, raw.get("currency"))
     start = errors.check("start_date", parse_date, raw.get("start_date"), "start_date")
     end = errors.check("term_end", parse_date, raw.get("term_end"), "term_end")
+    timezone = errors.check("timezone", clock.parse_timezone, raw.get("timezone"))
     if start and end and end < start:
         errors.add("term_end", "The term must end on or after its start date.")
     if start and end and (end - start).days > 366 * 50:
         errors.add("term_end", "A term can be at most 50 years.")
     errors.raise_if_any()
     alliance = Alliance(name=name, cause=cause or "", currency=currency, start_date=start,
-                        term_end=end)
+                        term_end=end, timezone=timezone)
     session.add(alliance)
     session.flush()
     session.add_all(Category(alliance_id=alliance.id, name=c) for c in DEFAULT_CATEGORIES)
@@ -57,6 +60,27 @@ def create_alliance(session: Session, actor: User, raw: dict) -> Alliance:
     from ledger.services.chain import append_link  # services.chain imports periods, which imports this module
 
     append_link(session, alliance, "charter_version", charter.id)
+    return alliance
+
+
+def update_alliance(session: Session, actor: User, membership: Membership, raw: dict) -> Alliance:
+    """The coordinator changes the alliance's settings; a field left out keeps its value.
+
+    The time zone decides the alliance's "today" everywhere (ledger.clock): from the next request on, the
+    day that is inside the term or past the last day is the calendar day there.
+    """
+    _require_manager(membership)
+    alliance = membership.alliance
+    if is_read_only(clock.today(alliance), alliance.ended_on):  # a later zone must not reopen ended books
+        raise InvalidInput.at("timezone", f"{alliance.name} ended on {alliance.ended_on.isoformat()}: its "
+                                          f"settings, like its books, are read-only.")
+    timezone = clock.parse_timezone(raw["timezone"]) if "timezone" in raw else alliance.timezone
+    if timezone == alliance.timezone:
+        raise InvalidInput.at("timezone", f"Nothing changed: the time zone is {alliance.timezone} already.")
+    log(session, alliance, actor, "alliance.timezone",
+        f"{actor.name} changed the time zone from {alliance.timezone} to {timezone}")
+    alliance.timezone = timezone
+    session.flush()
     return alliance
 
 

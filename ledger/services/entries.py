@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger import clock
 from ledger.db import utcnow
 from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
 from ledger.domain.money import parse_amount, to_display_string
@@ -101,7 +102,7 @@ def record_entry(session: Session, actor: User, membership: Membership, raw: Map
 
 
 def _not_ended(alliance: Alliance, day: date) -> date:
-    ensure_not_ended(alliance, date.today())  # noqa: DTZ011 - the alliance's calendar day, as in the views
+    ensure_not_ended(alliance, clock.today(alliance))
     return day
 
 

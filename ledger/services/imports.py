@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger import clock
 from ledger.db import UTCDateTime, utcnow
 from ledger.domain.errors import Conflict, NotAllowed
 from ledger.domain.money import to_display_string
@@ -136,7 +137,7 @@ def dry_run(session: Session, actor: User, membership: Membership, sheet: Sheet,
     """
     _require_recorder(membership)
     books = load_books(session, membership)
-    today = date.today()  # noqa: DTZ011 - the calendar day, as record_entry's
+    today = clock.today(membership.alliance)
     result, checked = _check(session, membership, sheet, columns, books, today)
     if sha256 is not None and not result.errors:
         result.verdict = dump_plan(_verdict_key(books, today, membership, sha256, columns), checked.plan)
@@ -157,7 +158,7 @@ def import_sheet(session: Session, actor: User, membership: Membership, sheet: S
         raise Conflict(already_imported_message(existing))
     alliance = membership.alliance
     books = load_books(session, membership)
-    today = date.today()  # noqa: DTZ011 - the calendar day, as record_entry's
+    today = clock.today(membership.alliance)
     plan = load_plan(verdict, _verdict_key(books, today, membership, sha256, columns))
     if plan is not None:
         result, checked = ImportResult([], len(plan)), Checked({}, plan)

@@ -29,6 +29,7 @@ from sqlalchemy import BindParameter, ColumnElement, Date, Update, bindparam, ca
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger import clock
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
 from ledger.domain.renewal import is_read_only
 from ledger.domain.text import clean_text, parse_date
@@ -146,7 +147,7 @@ def check_open(session: Session, alliance: Alliance, day: date, field: str = "da
     import checking many rows), or for an early check that is repeated under the lock before writing
     (as ``record_entry`` does); otherwise the lock is taken here.
     """
-    ensure_not_ended(alliance, date.today(), field)  # noqa: DTZ011 - the alliance's calendar day, as in the views
+    ensure_not_ended(alliance, clock.today(alliance), field)
     return after_close(day, closed if closed is not None else locked_closed_through(session, alliance), field)
 
 

@@ -101,7 +101,7 @@ def index(alliance_id: int):
     membership = membership_or_404(alliance_id)
     alliance = membership.alliance
     versions = versions_of(get_session(), alliance)
-    current = current_version(versions, today())
+    current = current_version(versions, today(alliance))
     return render_template("alliance/agreement.html", membership=membership, alliance=alliance,
                            section="agreement", versions=versions, current=current,
                            shares=_weights_percent, can_manage=can_manage(membership.role))
@@ -123,12 +123,12 @@ def new(alliance_id: int):
     partners = partners_of(session, alliance)
     form_class = agreement_form_class(partners, alliance.categories)
     if request.method == "GET":
-        current: AgreementVersion | None = current_version(versions_of(session, alliance), today())
+        current: AgreementVersion | None = current_version(versions_of(session, alliance), today(alliance))
         slots = [_slot_data(p) for p in current.pools] if current else []
         slots += [{"side": PoolSide.COSTS.value, "scope": "all"}] * (SLOTS - len(slots))
         form = form_class(formdata=None, data={
             # After a "renegotiate" decision the new version starts on the day the steering group chose.
-            "effective_from": (alliance.renegotiate_from or default_day(alliance, today())).isoformat(),
+            "effective_from": (alliance.renegotiate_from or default_day(alliance, today(alliance))).isoformat(),
             **{f"pools_{i}": slot for i, slot in enumerate(slots[:SLOTS])}})
         return _render_new(membership, form, partners, {})
 

@@ -102,13 +102,13 @@ def index(alliance_id: int):
     membership = membership_or_404(alliance_id)
     alliance = membership.alliance
     versions = versions_of(get_session(), alliance)
-    day = default_day(alliance, today())
+    day = default_day(alliance, today(alliance))
     current = version_in_force(versions, alliance, day)
     upcoming = [v for v in versions if v.effective_from > day and (current is None or v.number > current.number)]
     return render_template("alliance/charter.html", membership=membership, alliance=alliance, section="charter",
                            version=current, versions=versions, upcoming=upcoming, changes=changes_by_number(versions),
                            checkpoints=checkpoints_of(membership), can_manage=can_manage(membership.role),
-                           today=today())
+                           today=today(alliance))
 
 
 @bp.route("/a/<id:alliance_id>/charter/versions/<id:number>")
@@ -184,7 +184,7 @@ def edit(alliance_id: int):
     if request.method == "GET":
         by_partner = {c.partner_id: c for c in newest.commitments} if newest else {}
         data = {
-            "effective_from": max(default_day(alliance, today()), newest.effective_from if newest else
+            "effective_from": max(default_day(alliance, today(alliance)), newest.effective_from if newest else
                                   alliance.start_date).isoformat(),
             "cause": newest.cause if newest else alliance.cause, "objective": newest.objective if newest else "",
             "term_end": (newest.term_end if newest else alliance.term_end).isoformat(),
@@ -198,7 +198,7 @@ def edit(alliance_id: int):
     form.validate_on_submit()
     raw, rows = charter_payload(form)
     try:
-        saved = save_charter(session, me(), membership, raw, today())
+        saved = save_charter(session, me(), membership, raw, today(alliance))
     except InvalidInput as exc:
         session.rollback()
         rest = put_errors(form, exc.errors, rename=lambda key: _row_key(key, rows))

@@ -98,7 +98,7 @@ class DecisionForm(FlaskForm):
 def _open_due(membership: Membership) -> None:
     """A checkpoint whose date has come opens on the first look at a checkpoint page."""
     session = get_session()
-    if service.open_due(session, membership.alliance, today()):
+    if service.open_due(session, membership.alliance, today(membership.alliance)):
         session.commit()
 
 
@@ -147,7 +147,7 @@ def _render_index(membership: Membership, schedule_form: ScheduleForm | None = N
                   settings_form: SettingsForm | None = None, status: int = 200):
     session = get_session()
     alliance = membership.alliance
-    rows = schedule(session, alliance, today())
+    rows = schedule(session, alliance, today(alliance))
     if settings_form is None:
         settings_form = SettingsForm(formdata=None, quorum=alliance.quorum.value,
                                      hhi_threshold=str(alliance.hhi_threshold.normalize()))
@@ -155,7 +155,7 @@ def _render_index(membership: Membership, schedule_form: ScheduleForm | None = N
         "alliance/checkpoints.html", membership=membership, alliance=alliance, section="checkpoints", rows=rows,
         schedule_form=schedule_form or ScheduleForm(formdata=None), settings_form=settings_form,
         suggestions=suggestions(membership) if not rows else [], can_manage=can_manage(membership.role),
-        today=today(), state=alliance_state(today(), alliance.term_end, alliance.ended_on,
+        today=today(alliance), state=alliance_state(today(alliance), alliance.term_end, alliance.ended_on,
                                             alliance.renegotiate_from)), status
 
 
@@ -173,7 +173,8 @@ def create(alliance_id: int):
     session = get_session()
     try:
         row = service.schedule_checkpoint(session, me(), membership,
-                                          {"due_date": form.due_date.data, "label": form.label.data}, today())
+                                          {"due_date": form.due_date.data, "label": form.label.data},
+                                          today(membership.alliance))
     except InvalidInput as exc:
         session.rollback()
         put_errors(form, exc.errors)
@@ -194,7 +195,7 @@ def create_suggested(alliance_id: int):
     try:
         for day, label in suggestions(membership):
             service.schedule_checkpoint(session, me(), membership, {"due_date": day.isoformat(), "label": label},
-                                        today())
+                                        today(membership.alliance))
     except InvalidInput as exc:
         session.rollback()
         flash("Could not schedule the suggested reviews: " + "; ".join(exc.errors.values()), "error")
@@ -240,7 +241,7 @@ def open_now(alliance_id: int, checkpoint_id: int):
     checkpoint = _checkpoint_or_404(membership, checkpoint_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    service.open_checkpoint(get_session(), me(), membership, checkpoint, today())
+    service.open_checkpoint(get_session(), me(), membership, checkpoint, today(membership.alliance))
     get_session().commit()
     flash(f"\u201c{checkpoint.label}\u201d is open; its figures are frozen as of {checkpoint.as_of.isoformat()}.",
           "success")
@@ -275,7 +276,7 @@ def _decision_form(review: Review, membership: Membership) -> DecisionForm | Non
         return None
     alliance = membership.alliance
     return DecisionForm(formdata=None, decision=review.leading.value if review.leading else None,
-                        end_date=default_day(alliance, today()).isoformat())
+                        end_date=default_day(alliance, today(alliance)).isoformat())
 
 
 def _outcome(membership: Membership, checkpoint: Checkpoint):
@@ -300,8 +301,8 @@ def _render_show(membership: Membership, checkpoint: Checkpoint, *, assessment_f
         "alliance/checkpoint.html", membership=membership, alliance=alliance, section="checkpoints",
         review=review, checkpoint=checkpoint, my_partner=_my_partner(membership), **forms,
         final=_outcome(membership, checkpoint), score_labels=SCORE_LABELS, scores=ASSESSMENT_SCORES,
-        challenges_of=challenges_of, date_fields=DECISION_DATE_FIELD, today=today(),
-        state=alliance_state(today(), alliance.term_end, alliance.ended_on, alliance.renegotiate_from)), status
+        challenges_of=challenges_of, date_fields=DECISION_DATE_FIELD, today=today(alliance),
+        state=alliance_state(today(alliance), alliance.term_end, alliance.ended_on, alliance.renegotiate_from)), status
 
 
 @bp.route("/a/<id:alliance_id>/checkpoints/<id:checkpoint_id>")
@@ -365,7 +366,7 @@ def decide(alliance_id: int, checkpoint_id: int):
         raw[field] = getattr(form, field).data
     session = get_session()
     try:
-        row = service.decide(session, me(), membership, checkpoint, raw, today())
+        row = service.decide(session, me(), membership, checkpoint, raw, today(membership.alliance))
     except InvalidInput as exc:
         session.rollback()
         put_errors(form, exc.errors)
@@ -389,7 +390,7 @@ def pack(alliance_id: int, checkpoint_id: int):
     return render_template(
         "alliance/review_pack.html", membership=membership, alliance=alliance, section="checkpoints",
         review=review, checkpoint=checkpoint, final=_outcome(membership, checkpoint), score_labels=SCORE_LABELS,
-        scores=ASSESSMENT_SCORES, challenges_of=challenges_of, today=today())
+        scores=ASSESSMENT_SCORES, challenges_of=challenges_of, today=today(alliance))
 
 
 @bp.route("/a/<id:alliance_id>/checkpoints/<id:checkpoint_id>/pack.xlsx")

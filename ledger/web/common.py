@@ -8,7 +8,6 @@ names (HTTP 422) so the person can fix exactly that field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 
 from flask import render_template
 from flask_login import current_user
@@ -16,14 +15,10 @@ from wtforms import Form, RadioField, SelectField, SelectMultipleField
 from wtforms.fields import FieldList, FormField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ledger.clock import today  # noqa: F401 - the views' today(alliance): the one clock's
 from ledger.domain.errors import InvalidInput
 from ledger.extensions import get_session
 from ledger.models import User
-
-
-def today() -> date:
-    """The server's calendar day: entries are dated in the alliance's local calendar, not UTC."""
-    return date.today()  # noqa: DTZ011 - a calendar day, not an instant
 
 
 def me() -> User:

@@ -47,7 +47,7 @@ def balance_context(membership: Membership, settle_form: SettleUpForm | None = N
     context = {
         "membership": membership, "alliance": alliance, "sheet": sheet, "whole": whole, "settle_form": settle_form,
         "filter_errors": errors, "period": {"from": request.args.get("from", ""), "to": request.args.get("to", "")},
-        "can_settle": can_manage(membership.role) and not is_read_only(today(), alliance.ended_on)}
+        "can_settle": can_manage(membership.role) and not is_read_only(today(alliance), alliance.ended_on)}
     return context, 400 if errors else 200
 
 
@@ -55,7 +55,7 @@ def _render(membership: Membership, settle_form: SettleUpForm | None = None, sta
             notify_form: NotifyForm | None = None):
     session = get_session()
     alliance = membership.alliance
-    if open_due(session, alliance, today()):  # a checkpoint whose date has come opens on the first look
+    if open_due(session, alliance, today(alliance)):  # a checkpoint whose date has come opens on the first look
         session.commit()
     context, filter_status = balance_context(membership, settle_form)
     if status == 200:
@@ -64,8 +64,8 @@ def _render(membership: Membership, settle_form: SettleUpForm | None = None, sta
         "alliance/dashboard.html", section="dashboard", **context,
         notify_form=notify_form or NotifyForm.of(membership),
         latest=latest_entries(session, alliance, limit=10), activity=activity_of(session, alliance, limit=10),
-        reviews=schedule_summary(session, alliance, today()), today=today(),
-        can_record=can_record(membership.role) and not is_read_only(today(), alliance.ended_on)), status
+        reviews=schedule_summary(session, alliance, today(alliance)), today=today(alliance),
+        can_record=can_record(membership.role) and not is_read_only(today(alliance), alliance.ended_on)), status
 
 
 @bp.route("/a/<id:alliance_id>/")
@@ -81,7 +81,8 @@ def settle_up(alliance_id: int):
     session = get_session()
     try:
         entries = record_settle_up(session, me(), membership,
-                                   {"expected": form.expected.data, "date": form.date.data}, today=today())
+                                   {"expected": form.expected.data, "date": form.date.data},
+                                   today=today(membership.alliance))
     except SettleUpConflict as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -72,7 +72,7 @@ def _require_recorder(membership: Membership) -> None:
 def _closed_reason(membership: Membership) -> str | None:
     """Why no entry can be recorded at all (the alliance ended), in the words the service refuses with."""
     try:
-        ensure_not_ended(membership.alliance, today())
+        ensure_not_ended(membership.alliance, today(membership.alliance))
     except InvalidInput as exc:
         return next(iter(exc.errors.values()))
     return None
@@ -89,7 +89,7 @@ def new(alliance_id: int):
         return render_template("entries/new.html", form=None, closed=closed, **context), (
             200 if request.method == "GET" else 422)
     if request.method == "GET":
-        defaults = {"date": default_day(alliance, today()).isoformat(), "kind": EntryKind.COST.value}
+        defaults = {"date": default_day(alliance, today(alliance)).isoformat(), "kind": EntryKind.COST.value}
         if membership.partner_id:
             defaults["partner_id"] = str(membership.partner_id)
         defaults.update({k: request.args[k] for k in KEPT if request.args.get(k)})
@@ -123,7 +123,8 @@ def _render_detail(membership: Membership, entry: Entry, form: ReverseForm | Non
     return render_template(
         "entries/detail.html", membership=membership, alliance=membership.alliance, section="ledger",
         entry=entry, reversed_by=reversed_by,
-        form=form or ReverseForm(formdata=None, date=open_day(get_session(), membership.alliance, today()).isoformat()),
+        form=form or ReverseForm(formdata=None, date=open_day(get_session(), membership.alliance,
+                                                              today(membership.alliance)).isoformat()),
         may_reverse=_may_reverse(membership, entry, reversed_by)), status
 
 
@@ -142,7 +143,7 @@ def reverse(alliance_id: int, entry_id: int):
         abort(400)
     try:
         reversal = reverse_entry(get_session(), me(), membership, entry,
-                                 {"date": form.date.data, "reason": form.reason.data}, today=today())
+                                 {"date": form.date.data, "reason": form.reason.data}, today=today(membership.alliance))
     except InvalidInput as exc:
         get_session().rollback()
         put_errors(form, exc.errors)

@@ -59,7 +59,7 @@ def _render_index(membership: Membership, form: CloseForm | None = None, status:
     return render_template(
         "alliance/periods.html", membership=membership, alliance=alliance, section="periods",
         grid=signoff_grid(session, alliance), closed=closed_through(session, alliance), form=form,
-        suggested=suggested_end(session, alliance), can_close=can_close(membership), today=today()), status
+        suggested=suggested_end(session, alliance), can_close=can_close(membership), today=today(alliance)), status
 
 
 @bp.route("/a/<id:alliance_id>/periods")
@@ -73,7 +73,8 @@ def close(alliance_id: int):
     form = CloseForm()
     session = get_session()
     try:
-        period = close_period(session, me(), membership, {"end_date": form.end_date.data}, today=today())
+        period = close_period(session, me(), membership, {"end_date": form.end_date.data},
+                              today=today(membership.alliance))
     except InvalidInput as exc:
         session.rollback()
         put_errors(form, exc.errors)

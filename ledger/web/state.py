@@ -29,7 +29,7 @@ class LifeState:
 
 @bp.app_template_global()
 def life_state(alliance: Alliance) -> LifeState:
-    day = today()
+    day = today(alliance)
     return LifeState(alliance_state(day, alliance.term_end, alliance.ended_on, alliance.renegotiate_from),
                      alliance.term_end, alliance.ended_on, alliance.renegotiate_from,
                      is_read_only(day, alliance.ended_on))

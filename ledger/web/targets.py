@@ -58,7 +58,7 @@ class MeasurementForm(FlaskForm):
 def _form(membership: Membership, data: dict | None = None) -> MeasurementForm:
     session = get_session()
     alliance = membership.alliance
-    version = version_on(session, alliance, default_day(alliance, today()))
+    version = version_on(session, alliance, default_day(alliance, today(alliance)))
     targets = [ct.target for ct in version.targets] if version else []
     form = MeasurementForm(formdata=None, data=data) if data is not None else MeasurementForm()
     form.target_id.choices = [(str(t.id), f"{t.name} ({t.unit}, {t.period.label})") for t in targets]
@@ -85,17 +85,17 @@ def _render_index(membership: Membership, form: MeasurementForm | None = None, s
     alliance = membership.alliance
     may_record = can_record(membership.role) and not _read_only(membership)
     if form is None and may_record:
-        day = default_day(alliance, today())
+        day = default_day(alliance, today(alliance))
         form = _form(membership, {"period": f"{day.year:04d}-{day.month:02d}",
                                   "partner_id": str(membership.partner_id or "")})
     return render_template("alliance/targets.html", membership=membership, alliance=alliance, section="targets",
-                           progress=targets_progress(get_session(), alliance, today()), form=form,
+                           progress=targets_progress(get_session(), alliance, today(alliance)), form=form,
                            may_record=may_record, recent=_recent(membership)), status
 
 
 def _read_only(membership: Membership) -> bool:
     ended = membership.alliance.ended_on
-    return ended is not None and today() > ended
+    return ended is not None and today(membership.alliance) > ended
 
 
 @bp.route("/a/<id:alliance_id>/targets")
@@ -112,7 +112,7 @@ def record(alliance_id: int):
     raw = {"target_id": form.target_id.data, "partner_id": form.partner_id.data, "period": form.period.data,
            "value": form.value.data, "note": form.note.data}
     try:
-        row = record_measurement(session, me(), membership, raw, today())
+        row = record_measurement(session, me(), membership, raw, today(membership.alliance))
     except InvalidInput as exc:
         session.rollback()
         put_errors(form, exc.errors)
@@ -138,6 +138,7 @@ def show(alliance_id: int, target_id: int):
         if (m.period_start, m.partner_id) not in seen:
             seen.add((m.period_start, m.partner_id))
             newest.add(m.id)
-    progress = [p for p in targets_progress(session, membership.alliance, today()) if p["target_id"] == target.id]
+    progress = [p for p in targets_progress(session, membership.alliance, today(membership.alliance))
+                if p["target_id"] == target.id]
     return render_template("alliance/target.html", membership=membership, alliance=membership.alliance,
                            section="targets", target=target, history=history, counting=newest, progress=progress)

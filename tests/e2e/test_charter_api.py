@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from tests.e2e.api_support import Api, error_fields, make_tokens, row_counts
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    from ledger.api import charter
-
-    monkeypatch.setattr(charter, "today", lambda: date(2020, 6, 30))
+def fixed_today(case_day):
+    """Today is the builders' TODAY (2020-06-30), inside the case's term: case_day stops the app's clock."""
 
 
 @pytest.fixture

@@ -17,12 +17,8 @@ from tests.e2e.test_web_entries import error_at
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages' today, pinned inside the case's term (2020), as the builders' TODAY."""
-    from ledger.web import charter, targets
-
-    monkeypatch.setattr(charter, "today", lambda: TODAY)
-    monkeypatch.setattr(targets, "today", lambda: TODAY)
+def fixed_today(case_day):
+    """Today is the builders' TODAY (2020-06-30), inside the case's term: case_day stops the app's clock."""
 
 
 def who(session, case, key: str) -> tuple[User, Membership]:

@@ -25,12 +25,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages' today, pinned inside the case's term (2020-06-30), as the builders' TODAY."""
-    from ledger.web import checkpoints, dashboard
-
-    monkeypatch.setattr(checkpoints, "today", lambda: TODAY)
-    monkeypatch.setattr(dashboard, "today", lambda: TODAY)
+def fixed_today(case_day):
+    """Today is the builders' TODAY (2020-06-30), inside the case's term: case_day stops the app's clock."""
 
 
 # ---- arranging (shared with the API and browser tests) --------------------------------------------------

@@ -94,6 +94,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", f"{A}/verify"):                                     WEB_MEMBERS,  # tamper evidence: the hash chain
     ("GET", f"{A}/verify/segment"):                             WEB_MEMBERS,  # a long chain, a segment a request
     ("GET", f"{A}/verify/rest"):                                WEB_MEMBERS,
+    ("GET", f"{A}/settings"):                                   WEB_MEMBERS,  # the time zone, today there
+    ("POST", f"{A}/settings"):                                  codes(302, 404, 403, 403, 403, 422),  # empty: UTC
     ("GET", f"{A}/import"):                                     WEB_RECORDERS_FORM,
     ("POST", f"{A}/import"):                                    codes(302, 404, 422, 403, 403, 422),  # no file
     ("GET", f"{A}/import/<sha>"):                               WEB_RECORDERS_FORM,
@@ -147,6 +149,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/alliances"):                               codes(401, 200, 200, 200, 200, 200),  # one's own
     ("POST", "/api/v1/alliances"):                              codes(401, 422, 422, 422, 422, 422),
     ("GET", API):                                               API_MEMBERS,
+    ("PATCH", API):                                             API_COORDINATOR_WRITE,  # {}: nothing changed
     ("GET", f"{API}/partners"):                                 API_MEMBERS,
     ("POST", f"{API}/partners"):                                API_COORDINATOR_WRITE,
     ("GET", f"{API}/partners/<id:partner_id>"):                 API_MEMBERS,
@@ -290,7 +293,7 @@ def request_as(client: FlaskClient, method: str, url: str, body: dict, token: st
     """One request; the API gets a bearer token (or none) and JSON, the pages a form."""
     if url.startswith("/api/"):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        kwargs = {"json": body} if method == "POST" else {}
+        kwargs = {"json": body} if method in ("POST", "PATCH") else {}
         response = client.open(url, method=method, headers=headers, **kwargs)
     else:
         kwargs = {"data": body} if method == "POST" else {"query_string": body}

@@ -16,12 +16,8 @@ from tests.e2e.test_web_entries import entry_form, error_at
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages' today, pinned inside the case's term (2020), as the builders' TODAY."""
-    from ledger.web import entries, periods
-
-    monkeypatch.setattr(periods, "today", lambda: TODAY)
-    monkeypatch.setattr(entries, "today", lambda: TODAY)
+def fixed_today(case_day):
+    """Today is the builders' TODAY (2020-06-30), inside the case's term: case_day stops the app's clock."""
 
 
 def closed_april(session, case) -> Period:
