@@ -67,6 +67,8 @@ L_POOL = f"Ledger!${COL['Pool id']}:${COL['Pool id']}"
 
 #: Weights have at most 4 decimals; times this they are whole numbers (as the database stores them).
 WEIGHT_SCALE = 10_000
+#: A weight's cell format: "General" shows 50 as "50" and 33.3333 as "33.3333" (Excel shows "0.####" as "50.").
+WEIGHT_FORMAT = "General"
 BOLD = Font(bold=True)
 TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 
@@ -337,7 +339,7 @@ def _splits(sheet: WriteOnlyWorksheet, shares: list[ShareRow], money: Money) -> 
         sheet.append([s.version, c.styled(s.effective_from, "yyyy-mm-dd"),
                       c.styled(s.effective_to, "yyyy-mm-dd") if s.effective_to else "(current)", c.text(s.note),
                       s.pool_id, c.text(s.pool), s.side.value, s.partner_id, c.text(s.partner),
-                      c.styled(s.weight, "0.####")])
+                      c.styled(s.weight, WEIGHT_FORMAT)])
 
 
 def _pool_spans(shares: list[ShareRow], first_row: int) -> list[tuple[int, int]]:
