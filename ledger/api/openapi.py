@@ -217,7 +217,9 @@ SCHEMAS: dict[str, dict] = {
                    "description": "Sum of the amounts matching the filters, per kind."},
     }),
     "ReversalInput": obj({
-        "date": {**DATE, "description": "Inside the term; default today, pulled into the term."},
+        "date": {**DATE, "description": "Inside the term, in an open period, never before the reversed entry's "
+                                         "date; default today, pulled into the term, past the last close and "
+                                         "to the entry's date if that is later."},
         "reason": {"type": "string", "maxLength": 200},
     }, required=[], closed=False),
     "BalanceRow": obj({"partner_id": ID, "partner": STRING, "borne": ref("Money"), "cost_share": ref("Money"),

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 
 from ledger.clock import today
+from ledger.domain.agreements import weight_text
 from ledger.domain.money import to_decimal_string
 from ledger.domain.renewal import alliance_state
 from ledger.domain.settle_up import Transfer
@@ -28,10 +28,6 @@ def _day(value: date | None) -> str | None:
 
 def _moment(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def _weight(value: Decimal) -> str:
-    return format(value, "f")
 
 
 def alliance(row: Alliance, membership: Membership) -> dict:
@@ -83,7 +79,7 @@ def pool(row: Pool) -> dict:
         "side": row.side.value,
         "kinds": sorted(k.kind.value for k in row.kinds),
         "categories": "all" if row.all_categories else sorted(c.category_id for c in row.categories),
-        "shares": [{"partner_id": s.partner_id, "partner": s.partner.name, "weight": _weight(s.weight)}
+        "shares": [{"partner_id": s.partner_id, "partner": s.partner.name, "weight": weight_text(s.weight)}
                    for s in row.shares],
     }
 

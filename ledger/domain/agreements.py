@@ -13,9 +13,10 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from ledger.domain.errors import FieldErrors, InvalidInput
+from ledger.domain.targets import plain
 from ledger.domain.vocabulary import EntryKind, PoolSide
 
 MAX_WEIGHT = Decimal(1_000_000)
@@ -82,6 +83,22 @@ def parse_weight(text: object, *, field_name: str = "weight") -> Decimal:
         raise InvalidInput.at(field_name, f"Use at most {WEIGHT_DECIMALS} decimals in a weight.")
     # quantize, not normalize, for whole numbers: Decimal("50").normalize() is 5E+1, which would show as such.
     return weight.quantize(Decimal(1)) if weight == weight.to_integral() else weight.normalize()
+
+
+def weight_text(weight: Decimal) -> str:
+    """A weight as people and the API read it, and as the form takes it back: "50", "2.5", "33.3333".
+
+    The one formatter for weights. A Decimal's own ``str`` shows its exponent: a whole weight normalised
+    is ``5E+1``, one read back at four decimals ``50.0000``; this never does either.
+    """
+    return plain(weight)
+
+
+def share_percent(weight: Decimal, weights: Sequence[Decimal]) -> str:
+    """``weight``'s share of the pool as a percentage to two decimals, exactly ("33.33"), for people."""
+    total = sum(weights, Decimal(0))
+    share = weight * 100 / total if total else Decimal(0)
+    return format(share.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), "f")
 
 
 def check_pools(pools: Sequence[PoolRule]) -> None:

@@ -67,6 +67,8 @@ L_POOL = f"Ledger!${COL['Pool id']}:${COL['Pool id']}"
 
 #: Weights have at most 4 decimals; times this they are whole numbers (as the database stores them).
 WEIGHT_SCALE = 10_000
+#: A weight's cell format: "General" shows 50 as "50" and 33.3333 as "33.3333" (Excel shows "0.####" as "50.").
+WEIGHT_FORMAT = "General"
 TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 
 SPLITS_COLUMNS = ("Version", "Effective from", "Effective to", "Version note", "Pool id", "Pool", "Side",
@@ -345,7 +347,7 @@ def _splits(sheet: WriteOnlyWorksheet, shares: list[ShareRow], money: Money) -> 
     for s in shares:
         c.append([s.version, c.cell(s.effective_from, "yyyy-mm-dd"),
                   c.cell(s.effective_to, "yyyy-mm-dd") if s.effective_to else "(current)", s.note,
-                  s.pool_id, s.pool, s.side.value, s.partner_id, s.partner, c.cell(s.weight, "0.####")])
+                  s.pool_id, s.pool, s.side.value, s.partner_id, s.partner, c.cell(s.weight, WEIGHT_FORMAT)])
 
 
 def _pool_spans(shares: list[ShareRow], first_row: int) -> list[tuple[int, int]]:

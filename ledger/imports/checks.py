@@ -8,8 +8,9 @@ services would report them, in the same order) and the plan of entries to insert
 
 The pure parts of the services' rules are called as they are (``parse_choice``, ``date_in_term``,
 ``parse_amount``, ``clean_text``, ``parse_id``, ``can_record_for``, ``pool_for``, ``ensure_not_ended``,
-``default_day``), so their messages cannot drift; the few that read the database (the closed period, the
-partner and category lookups, the pool lookup) are restated here over the loaded tables with the same words.
+``default_day``, the date rule of a reversal in ``ledger.domain.reversals``), so their messages cannot drift;
+the few that read the database (the closed period, the partner and category lookups, the pool lookup) are
+restated here over the loaded tables with the same words.
 ``tests/integration/test_import_batched.py`` checks row by row, with generated rows, that this agrees with
 the services.
 
@@ -29,6 +30,7 @@ from ledger.domain.agreements import PoolRule, pool_for
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
 from ledger.domain.money import parse_amount
 from ledger.domain.permissions import can_record_for
+from ledger.domain.reversals import default_reversal_day, not_before_original
 from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
 from ledger.imports.rows import ParsedRow
@@ -242,7 +244,9 @@ def check_reversal(books: Books, row: ParsedRow, original: Planned | None, origi
     errors = FieldErrors()
     raw_date = row.raw.get("date")
     day = (errors.check("date", date_in_term, books, raw_date) if raw_date not in (None, "")
-           else open_day(books, today))
+           else default_reversal_day(open_day(books, today), original.entry_date))
+    if day is not None:
+        day = errors.check("date", not_before_original, day, original.entry_date, original_id)
     reason = errors.check("reason", clean_text, reason, "reason", max_len=REASON_MAX, required=False)
     if day is not None:
         errors.check("date", check_open, books, day, today)

@@ -4,6 +4,14 @@ A new version applies from its effective date to the next version's. Entries
 already recorded in that span are re-assigned to the new version's pools in
 the same transaction (their amounts, dates and partners never change), and
 if any of them would fall into no pool the version is refused, naming them.
+
+Nothing a new version does may change a closed period's figures. Its
+effective date must lie after the last close, so every original it re-splits
+is dated in an open period; their reversals follow them, and a reversal is
+never dated before its original (``ledger.domain.reversals``), so they lie in
+an open period too. Reversals recorded before that rule existed may be dated
+before their originals: a version that would drag one of those, dated in a
+closed period, to a new split is refused, naming it.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from ledger.services.activity import log
 from ledger.services.alliances import parse_choice
 from ledger.services.chain import append_link
 from ledger.services.lookups import category_of, date_in_term, parse_id, partner_of, unknown_category
-from ledger.services.periods import check_open
+from ledger.services.periods import check_open, closed_through
 
 MAX_POOLS = 20
 NOTE_MAX = 1000
@@ -255,6 +263,7 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
         errors.add("effective_from", f"A version already takes effect on {effective.isoformat()}.")
     errors.raise_if_any()
     # Before any insert: a refused version must leave nothing flushed behind, whatever the caller does next.
+    _check_closed_periods_untouched(session, alliance, effective)
     _check_coverage(session, alliance, effective, rules)
     number = (session.scalar(select(func.max(AgreementVersion.number))
                              .where(AgreementVersion.alliance_id == alliance.id)) or 0) + 1
@@ -284,16 +293,46 @@ def create_version(session: Session, actor: User, membership: Membership, raw: d
     return version
 
 
-def _span(session: Session, alliance: Alliance, effective: date) -> list:
-    """Conditions for the original (non-reversal, pooled) entries a version from ``effective`` governs."""
+def _span(session: Session, alliance: Alliance, effective: date, entry: type[Entry] = Entry) -> list:
+    """Conditions for the original (non-reversal, pooled) entries a version from ``effective`` governs
+    (on ``entry``, an alias of ``Entry`` if the query needs one)."""
     next_start = session.scalar(select(func.min(AgreementVersion.effective_from)).where(
         AgreementVersion.alliance_id == alliance.id,
         AgreementVersion.effective_from > effective))
-    span = [Entry.alliance_id == alliance.id, Entry.kind != EntryKind.SETTLEMENT,
-            Entry.reverses_id.is_(None), Entry.entry_date >= effective]
+    span = [entry.alliance_id == alliance.id, entry.kind != EntryKind.SETTLEMENT,
+            entry.reverses_id.is_(None), entry.entry_date >= effective]
     if next_start is not None:
-        span.append(Entry.entry_date < next_start)
+        span.append(entry.entry_date < next_start)
     return span
+
+
+def _check_closed_periods_untouched(session: Session, alliance: Alliance, effective: date) -> None:
+    """Refuse, naming them, reversals dated in a closed period whose originals the version would re-split.
+
+    ``effective`` is after the last close (checked under the alliance lock), so the originals it re-splits
+    are all in open periods, and so are their reversals, never dated before them. Only a reversal recorded
+    before that rule can lie in a closed period while its original does not; moving it would change the
+    closed period's balance, statements and export.
+    """
+    closed = closed_through(session, alliance)
+    if closed is None:
+        return
+    original = aliased(Entry)
+    stranded = session.execute(
+        select(Entry.id, Entry.entry_date, original.id, original.entry_date)
+        .join(original, original.id == Entry.reverses_id)
+        .where(*_span(session, alliance, effective, original), Entry.entry_date <= closed)
+        .order_by(Entry.entry_date, Entry.id)).all()
+    if stranded:
+        named = "; ".join(f"#{r} of {day.isoformat()} reverses #{o} of {o_day.isoformat()}"
+                          for r, day, o, o_day in stranded[:5])
+        more = f" and {len(stranded) - 5} more" if len(stranded) > 5 else ""
+        latest = max(o_day for *_, o_day in stranded)
+        raise InvalidInput.at(
+            "effective_from",
+            f"A version from {effective.isoformat()} would re-split entries whose reversals are dated in the "
+            f"period closed through {closed.isoformat()} ({named}{more}), and so change that period's figures. "
+            f"Choose a date after {latest.isoformat()}.")
 
 
 def _check_coverage(session: Session, alliance: Alliance, effective: date, rules: list[PoolRule]) -> None:

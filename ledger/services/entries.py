@@ -2,7 +2,10 @@
 
 Entries are only ever inserted. A correction is a reversal: a new entry with
 the negated amount, linked to the original and split under the original's
-pool, so the pair leaves every balance as it was. Both stay visible.
+pool, so the pair leaves every balance as it was. Both stay visible. A reversal
+is never dated before its original (``ledger.domain.reversals``): so it lies in
+an open period whenever its original does, and re-splitting the original under
+a new agreement version can never reach into a closed period.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ledger.db import utcnow
 from ledger.domain.errors import Conflict, FieldErrors, NotAllowed, NotFound
 from ledger.domain.money import parse_amount, to_display_string
 from ledger.domain.permissions import can_record, can_record_for
+from ledger.domain.reversals import default_reversal_day, not_before_original
 from ledger.domain.settle_up import Transfer
 from ledger.domain.text import clean_text
 from ledger.domain.vocabulary import EntryKind, MemberRole
@@ -135,9 +139,15 @@ def _summary(actor: User, membership: Membership, entry: Entry, partner: Partner
     return f"{who} recorded a {category} {entry.kind.label} of {amount}{for_whom} (#{entry.id})"
 
 
+def reversal_day(session: Session, alliance: Alliance, entry: Entry, today: date) -> date:
+    """The date a reversal of ``entry`` gets when none is given (and the one its form offers): today in the
+    term, moved past the last close, and never before ``entry`` itself."""
+    return default_reversal_day(open_day(session, alliance, today), entry.entry_date)
+
+
 def reverse_entry(session: Session, actor: User, membership: Membership, entry: Entry,
                   raw: Mapping[str, object], today: date) -> Entry:
-    """Insert the reversal of ``entry``, dated ``raw['date']`` or today (inside the term)."""
+    """Insert the reversal of ``entry``, dated ``raw['date']`` or :func:`reversal_day`; never before ``entry``."""
     _require_recorder(membership)
     alliance = membership.alliance
     if entry.alliance_id != alliance.id:
@@ -152,7 +162,9 @@ def reverse_entry(session: Session, actor: User, membership: Membership, entry: 
     errors = FieldErrors()
     raw_date = raw.get("date")
     day = (errors.check("date", date_in_term, alliance, raw_date) if raw_date not in (None, "")
-           else open_day(session, alliance, today))
+           else reversal_day(session, alliance, entry, today))
+    if day is not None:
+        day = errors.check("date", not_before_original, day, entry.entry_date, entry.id)
     reason = errors.check("reason", clean_text, raw.get("reason"), "reason", max_len=200,
                           required=False)
     if day is not None:

@@ -8,14 +8,13 @@ slot the person typed them in.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import Form, StringField, TextAreaField
 from wtforms.fields import FormField
 from wtforms.widgets import DateInput
 
+from ledger.domain.agreements import share_percent, weight_text
 from ledger.domain.errors import InvalidInput, NotAllowed
 from ledger.domain.permissions import can_manage
 from ledger.domain.vocabulary import EntryKind, PoolSide
@@ -65,12 +64,8 @@ def _slot_data(pool: Pool) -> dict:
     data = {"name": pool.name, "side": pool.side.value, "kinds": [k.kind.value for k in pool.kinds],
             "scope": "all" if pool.all_categories else "some",
             "categories": [str(c.category_id) for c in pool.categories]}
-    data.update({f"weight_{s.partner_id}": _plain(s.weight) for s in pool.shares})
+    data.update({f"weight_{s.partner_id}": weight_text(s.weight) for s in pool.shares})
     return data
-
-
-def _plain(weight: Decimal) -> str:
-    return format(weight.normalize(), "f") if weight == weight.to_integral() else format(weight, "f")
 
 
 def pools_payload(form: AgreementFormBase, partners: list[Partner]) -> tuple[list[dict], list[int]]:
@@ -91,9 +86,10 @@ def pools_payload(form: AgreementFormBase, partners: list[Partner]) -> tuple[lis
     return pools, slots
 
 
-def _weights_percent(pool: Pool) -> list[tuple[str, Decimal, Decimal]]:
-    total = sum((s.weight for s in pool.shares), Decimal(0))
-    return [(s.partner.name, s.weight, (s.weight * 100 / total) if total else Decimal(0)) for s in pool.shares]
+def _weights_percent(pool: Pool) -> list[tuple[str, str, str]]:
+    """Each partner's name, weight and share of the pool in percent, as the page shows them."""
+    weights = [s.weight for s in pool.shares]
+    return [(s.partner.name, weight_text(s.weight), share_percent(s.weight, weights)) for s in pool.shares]
 
 
 @bp.route("/a/<id:alliance_id>/agreement")

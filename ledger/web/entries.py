@@ -13,9 +13,9 @@ from ledger.domain.vocabulary import EntryKind, MemberRole
 from ledger.extensions import get_session
 from ledger.models import Entry, Membership
 from ledger.queries import partners_of, reversals_of
-from ledger.services.entries import record_entry, reverse_entry
+from ledger.services.entries import record_entry, reversal_day, reverse_entry
 from ledger.services.lookups import default_day
-from ledger.services.periods import ensure_not_ended, open_day
+from ledger.services.periods import ensure_not_ended
 from ledger.web.access import entry_or_404, membership_or_404
 from ledger.web.common import Choice, me, put_errors, today, unprocessable
 
@@ -43,7 +43,7 @@ class EntryForm(FlaskForm):
 
 class ReverseForm(FlaskForm):
     date = StringField("Date of the reversal", widget=DateInput(),
-                       description="Leave empty for today (or the first open day).")
+                       description="Leave empty for today (or the first open day, or the entry's own date if later).")
     reason = StringField("Reason", description="Optional; shown in the reversal's description.")
 
 
@@ -123,8 +123,8 @@ def _render_detail(membership: Membership, entry: Entry, form: ReverseForm | Non
     return render_template(
         "entries/detail.html", membership=membership, alliance=membership.alliance, section="ledger",
         entry=entry, reversed_by=reversed_by,
-        form=form or ReverseForm(formdata=None, date=open_day(get_session(), membership.alliance,
-                                                              today(membership.alliance)).isoformat()),
+        form=form or ReverseForm(formdata=None, date=reversal_day(get_session(), membership.alliance, entry,
+                                                                  today(membership.alliance)).isoformat()),
         may_reverse=_may_reverse(membership, entry, reversed_by)), status
 
 

@@ -265,6 +265,7 @@ def test_bad_reversals_are_refused_at_the_field(api, case, session):
     path = f"/alliances/{case.alliance.id}/entries/{original.id}/reversal"
     before = row_counts(session)
     for body, field in [({"date": "2019-01-01"}, "date"), ({"date": "soon"}, "date"),
+                        ({"date": "2020-04-09"}, "date"),  # the day before the entry it would reverse
                         ({"reason": "x" * 201}, "reason")]:
         response = api.post(path, "alpha", json=body)
         assert response.status_code == 422, (body, response.get_json())

@@ -8,8 +8,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from ledger.models import AgreementVersion, Entry
+from ledger.models import AgreementVersion, Entry, Membership, User
 from ledger.queries import balance_sheet
+from ledger.services import agreements
+from ledger.services.users import create_token
 from tests.builders import record
 
 
@@ -54,6 +56,33 @@ def test_the_agreement_page_shows_versions_pools_and_percentages(client, auth, c
     assert "all categories" in page
     assert "Alpha: weight 1 <span class=\"muted\">= 50.00%</span>" in page
     assert "New version" not in page
+
+
+def test_whole_and_decimal_weights_show_as_typed_on_the_page_the_form_and_the_api(app, client, auth, session, case):
+    """Issue 16, defect 17: a weight of 50 showed as "5E+1" (one formatter for weights now, everywhere)."""
+    user, membership = session.get(User, case.users["coordinator"].id), session.get(
+        Membership, case.memberships["coordinator"].id)
+    shares = [{"partner_id": case.pid("Alpha"), "weight": "50"}, {"partner_id": case.pid("Beta"), "weight": "50%"},
+              {"partner_id": case.pid("Gamma"), "weight": "2.50"}]
+    agreements.create_version(session, user, membership, {"effective_from": "2020-07-01", "pools": [
+        {"name": "Costs", "side": "costs", "kinds": ["cost"], "categories": "all", "shares": shares},
+        {"name": "Returns", "side": "returns", "kinds": ["revenue"], "categories": "all", "shares": shares}]})
+    session.commit()
+    auth.login("coordinator")
+    page = client.get(f"/a/{case.alliance.id}/agreement").get_data(as_text=True)
+    assert "Alpha: weight 50 <span class=\"muted\">= 48.78%</span>" in page
+    assert "Beta: weight 50 <span class=\"muted\">= 48.78%</span>" in page
+    assert "Gamma: weight 2.5 <span class=\"muted\">= 2.44%</span>" in page
+    assert "E+" not in page
+    form = client.get(f"/a/{case.alliance.id}/agreement/new").get_data(as_text=True)
+    assert f'name="pools-0-weight_{case.pid("Alpha")}" placeholder="—" type="text" value="50"' in form
+    assert f'name="pools-0-weight_{case.pid("Gamma")}" placeholder="—" type="text" value="2.5"' in form
+    _, token = create_token(session, user, "weights")
+    session.commit()
+    versions = client.get(f"/api/v1/alliances/{case.alliance.id}/agreement/versions",
+                          headers={"Authorization": f"Bearer {token}"}).get_json()
+    newest = max(versions["versions"], key=lambda v: v["number"])
+    assert [s["weight"] for s in newest["pools"][0]["shares"]] == ["50", "50", "2.5"]
 
 
 def test_the_new_version_form_is_prefilled_from_the_version_in_force(client, auth, case):

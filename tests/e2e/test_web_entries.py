@@ -193,6 +193,26 @@ def test_reversal_through_the_page(client, auth, session, case):
     assert count_entries(session) == 2
 
 
+def test_a_reversal_is_offered_and_held_on_or_after_its_originals_date(client, auth, session, case, case_day):
+    """Today (2020-06-30) is before the entry's date: the form offers the entry's own day, refuses an earlier one."""
+    entry = record(session, case, "alpha", date="2020-09-01", partner="Alpha", kind="cost", category="production",
+                   amount="300")
+    session.commit()
+    a, eid = case.alliance.id, entry.id
+    auth.login("alpha")
+    detail = client.get(f"/a/{a}/entries/{eid}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="date"[^>]*value="2020-09-01"', detail)
+    assert 'min="2020-09-01"' in detail
+    bad = client.post(f"/a/{a}/entries/{eid}/reverse", data={"date": "2020-05-01", "reason": "typo"})
+    assert bad.status_code == 422
+    assert error_at(bad.get_data(as_text=True), "date") == (
+        f"A reversal cannot be dated before the entry it reverses: entry #{eid} is dated 2020-09-01. "
+        f"Date the reversal on 2020-09-01 or later.")
+    assert count_entries(session) == 1
+    assert client.post(f"/a/{a}/entries/{eid}/reverse", data={"date": "2020-09-01"}).status_code == 302
+    assert count_entries(session) == 2
+
+
 def test_ledger_filters_totals_and_pages(app, client, auth, session, case):
     app.config["PAGE_SIZE"] = 3
     for day in range(1, 8):

@@ -208,6 +208,10 @@ def test_the_workbook_has_its_sheets_table_frozen_header_and_real_dates(session,
     assert reversal[13] == made["v1_cost"].id
     splits = list(book["Splits"].iter_rows(min_row=2, values_only=True))
     assert {r[0] for r in splits} == {1, 2}
+    weights = [row[9] for row in book["Splits"].iter_rows(min_row=2)]
+    # Numbers, in a format that shows a whole weight as "1" (Excel shows "0.####" as "1.") and keeps 33.3333.
+    assert sorted({c.value for c in weights}) == [1, 33.3333, 33.3334]
+    assert {c.number_format for c in weights} == {"General"}
     settlements = list(book["Settlements"].iter_rows(min_row=2, values_only=True))
     assert [(r[2], r[3], r[5]) for r in settlements] == [("Beta", "Alpha", 1011)]
     activity = list(book["Activity"].iter_rows(min_row=2, values_only=True))

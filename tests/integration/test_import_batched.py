@@ -143,7 +143,7 @@ VALID = [
     ["2020-05-06", "Gamma", "service fee", "raw materials", "300.10", "Fabric rolls", "", "", "3", ""],
     ["2020-05-07", "Alpha", "settlement", "", "50", "Transfer", "BANK-1", "Beta", "4", ""],
     ["2020-05-08", "Omega", "contribution", "certification", "0.05", "=stamp", "", "", "5", ""],
-    ["2020-05-03", "Alpha", "cost", "production", "-1234.56", "Reversal of #1: typo", "INV-1", "", "6", "1"],
+    ["2020-05-04", "Alpha", "cost", "production", "-1234.56", "Reversal of #1: typo", "INV-1", "", "6", "1"],
     ["2020-05-09", "Beta", "revenue", "sales", "-2000", "Reversal of #2", "", "", "7", ""],
     ["", "Alpha", "settlement", "", "-50", "Transfer", "BANK-1", "Beta", "8", "4"],
     ["2021-02-01", "Beta", "cost", "production", "99.99", "After the renegotiation", "", "", "9", ""],
@@ -164,6 +164,7 @@ BAD = [
     ["2020-04-15", "Alpha", "cost", "production", "10", "In the closed April", "", "", "", ""],
     ["2021-03-01", "Alpha", "cost", "waste", "10", "No pool for waste in 2021", "", "", "", ""],
     ["2020-05-07", "Alpha", "cost", "production", "-5", "A negative amount", "", "", "", ""],
+    ["2020-05-02", "Alpha", "cost", "production", "-1234.56", "Reversal of #1: early", "INV-1", "", "", "1"],
     ["2020-05-10", "Alpha", "cost", "production", "-1234.56", "Reversal of #1: typo", "INV-1", "", "", "1"],
     ["2020-05-11", "Alpha", "cost", "production", "-1234.56", "Reversal of #1: twice", "INV-1", "", "", "1"],
     ["2020-05-11", "Beta", "revenue", "sales", "-20", "Reversal of #2: wrong amount", "", "", "", "2"],
@@ -191,7 +192,7 @@ def test_every_row_gets_the_same_errors_as_row_by_row(session, books_case, who):
     assert batched.created == sum(1 for _, errors in expected if not errors)
     messages = " ".join(m for _, errors in expected for m in errors)
     reached = ["not an importable row", "closed period", "No pool of agreement", "is also on row",
-               "not an entry number"]
+               "not an entry number", "cannot be dated before the entry it reverses"]
     reached += (["already reversed by entry #", "cannot settle with itself", "needs the partner who received",
                  "control characters"]
                 if who == "coordinator" else ["You can record entries only for Alpha"])
@@ -243,13 +244,13 @@ def test_same_entries_balances_and_chain_as_row_by_row(session, books_case):
 
 
 def big_rows(count: int) -> list[list[object]]:
-    """``count`` valid rows of every kind; every tenth row reverses the row nine above it."""
+    """``count`` valid rows of every kind; every tenth row reverses the row nine above it, on that row's day."""
     kinds = [("Alpha", "cost", "production"), ("Beta", "revenue", "sales"), ("Gamma", "service fee", "machinery"),
              ("Omega", "contribution", "certification"), ("Beta", "settlement", "")]
     rows: list[list[object]] = []
     for n in range(1, count + 1):
-        day = date(2020, 5, 1 + n % 28).isoformat()
         original = n - 9 if n % 10 == 0 else n
+        day = date(2020, 5, 1 + original % 28).isoformat()
         partner, kind, category = kinds[original % len(kinds)]
         paid_to = "Alpha" if kind == "settlement" else ""
         if original != n:

@@ -7,7 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.domain.agreements import PoolRule, check_pools, parse_weight, pool_for, version_in_force
+from ledger.domain.agreements import (
+    PoolRule,
+    check_pools,
+    parse_weight,
+    pool_for,
+    share_percent,
+    version_in_force,
+    weight_text,
+)
 from ledger.domain.errors import InvalidInput
 from ledger.domain.vocabulary import BORNE_KINDS, EntryKind, PoolSide
 
@@ -163,3 +171,19 @@ class TestVersionInForce:
 
     def test_no_versions(self):
         assert version_in_force([], date(2020, 1, 1)) is None
+
+
+@pytest.mark.parametrize(("weight", "text"), [
+    ("50", "50"), ("5E+1", "50"), ("50.0000", "50"), ("1", "1"), ("1000000", "1000000"), ("2.50", "2.5"),
+    ("33.3333", "33.3333"), ("0.0001", "0.0001"),
+])
+def test_a_weight_is_shown_as_people_type_it(weight, text):
+    assert weight_text(Decimal(weight)) == text
+    assert parse_weight(weight_text(Decimal(weight))) == Decimal(weight)  # the form takes it back as it was
+
+
+def test_a_share_in_percent_is_exact_to_two_decimals():
+    thirds = [Decimal("33.3333"), Decimal("33.3333"), Decimal("33.3334")]
+    assert [share_percent(w, thirds) for w in thirds] == ["33.33", "33.33", "33.33"]
+    assert share_percent(Decimal(1), [Decimal(1), Decimal(1)]) == "50.00"
+    assert share_percent(Decimal(1), [Decimal(1), Decimal(2)]) == "33.33"
