@@ -54,7 +54,8 @@ def figures(session, alliance_id: int, period_id: int) -> tuple:
                            shown.entries.count, sorted(shown.entries.totals.items()),
                            [(e.id, e.entry_date, e.amount, e.version_id, e.pool_id) for e in shown.entries.entries]))
     export = io.BytesIO()
-    write_export(session, alliance, ExportPeriod(period.start_date, period.end_date), "csv", export, None)
+    write_export(session, alliance, ExportPeriod(period.start_date, period.end_date), "csv", export, None, None,
+                 lambda _partner_id: True)
     splits = [(s.version_id, s.pool_id, s.side, s.partner_id, s.weight)
               for s in split_rows(session, alliance, period.start_date, period.end_date)]
     return balance, statements, export.getvalue(), splits
@@ -273,8 +274,9 @@ class Books:
 
     def settle(self, day: date) -> None:
         user, membership = acting(self.session, self.case, "coordinator")
-        transfers = balance_sheet(self.session, self.case.alliance).transfers
-        entries.record_settle_up(self.session, user, membership, transfers, {"date": day.isoformat()}, LATER)
+        expected = entries.transfers_fingerprint(balance_sheet(self.session, self.case.alliance).transfers)
+        entries.record_settle_up(self.session, user, membership, {"expected": expected, "date": day.isoformat()},
+                                 LATER)
 
     def version(self, pick: int, alpha: int, beta: int, gamma: int) -> None:
         user, membership = acting(self.session, self.case, "coordinator")
