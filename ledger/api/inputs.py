@@ -17,8 +17,9 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from ledger.api.errors import BadRequest
+from ledger.db import MAX_ID
 from ledger.domain.errors import FieldErrors, InvalidInput
-from ledger.domain.text import parse_date, parse_whole_number
+from ledger.domain.text import parse_date, parse_whole_number, whole_number
 from ledger.domain.vocabulary import EntryKind
 from ledger.models import Alliance
 from ledger.queries import LedgerFilter
@@ -130,9 +131,10 @@ def decode_cursor(value: str) -> tuple[date, int]:
     try:
         text = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4)).decode()
         day, _, entry_id = text.partition("|")
-        if not entry_id.isdigit() or len(entry_id) > 12:
+        number = whole_number(entry_id, MAX_ID)
+        if number is None:
             raise invalid
-        return date.fromisoformat(day), int(entry_id)
+        return date.fromisoformat(day), number
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid from None
 

@@ -29,15 +29,27 @@ def clean_text(value: object, field: str, *, max_len: int, required: bool = True
     return text
 
 
-def parse_whole_number(value: str, field: str, largest: int, message: str) -> int:
-    """A count or position typed as text: ASCII digits, from 1 to ``largest``; else ``message`` at ``field``.
+def whole_number(value: object, largest: int, smallest: int = 1) -> int | None:
+    """A count, id or position typed as text: ASCII digits from ``smallest`` to ``largest``, else None.
 
-    ``str.isdigit()`` alone also passes "²" and 5,000-digit strings, on which ``int()`` raises (a 500).
+    The one place text becomes a whole number. ``str.isdigit()`` alone also passes "\u00b2" and "\u2460", on
+    which ``int()`` raises (a 500), and 5,000-digit strings, on which it is slow; the length is bounded first.
     """
+    if not isinstance(value, str):
+        return None
     text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= len(str(largest))) or not 1 <= int(text) <= largest:
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(largest))):
+        return None
+    number = int(text)
+    return number if smallest <= number <= largest else None
+
+
+def parse_whole_number(value: object, field: str, largest: int, message: str, smallest: int = 1) -> int:
+    """:func:`whole_number`, or ``message`` at ``field``."""
+    number = whole_number(value, largest, smallest)
+    if number is None:
         raise InvalidInput.at(field, message)
-    return int(text)
+    return number
 
 
 def parse_date(value: object, field: str = "date") -> date:

@@ -11,7 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from ledger.db import MAX_ID
 from ledger.domain.passwords import session_fingerprint
+from ledger.domain.text import whole_number
 from ledger.extensions import get_session, login_manager
 from ledger.models import User
 from ledger.services.audit import record_failed_login
@@ -30,8 +32,12 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative ``//evil``."""
-    if not target:
+    """Only a path on this site: no scheme, no host, no protocol-relative ``//evil``.
+
+    And only printable ASCII without spaces, as every link the app makes is (percent-encoded): a line break
+    (``?next=/%0D%0ASet-Cookie:...``) would split the Location header, which Werkzeug refuses with an error.
+    """
+    if not target or not all("!" <= ch <= "~" for ch in target.strip()):
         return None
     target = target.replace("\\", "/").strip()
     parts = urlsplit(target)
@@ -73,9 +79,10 @@ def load_user(user_id: str) -> User | None:
     A bare id (a session from before fingerprints) is refused too: one new log-in, nothing worse.
     """
     number, _, fingerprint = user_id.partition(":")
-    if not number.isdigit() or not fingerprint:
+    user_number = whole_number(number, MAX_ID)
+    if user_number is None or not fingerprint:
         return None
-    user = get_session().get(User, int(number))
+    user = get_session().get(User, user_number)
     if user is None or not hmac.compare_digest(fingerprint, session_fingerprint(user.password_hash)):
         return None
     return user

@@ -140,6 +140,26 @@ def test_one_bad_row_means_nothing_is_imported(client, auth, case, session):
     assert count(session, ImportBatch) == 0
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_entry_number_that_is_not_one_is_a_message_at_its_cell(client, auth, case, session, fmt):
+    """"\u00b2".isdigit() is true and int("\u00b2") raises: the preview was a 500."""
+    auth.login("coordinator")
+    header = ["Date", "Partner", "Kind", "Category", "Amount", "Description", "Id", "Reverses"]
+    rows = [["2020-05-04", "Alpha", "cost", "production", "10", "Blades", "\u00b2", None],
+            ["2020-05-05", "Alpha", "cost", "production", "-10", "Undo", "\u2460", "\u00b3"]]
+    data = csv_bytes(rows, header=header) if fmt == "csv" else xlsx_bytes(rows, header=header)
+    name = f"ids.{fmt}"
+    assert upload(client, case.alliance.id, name, data).status_code == 302
+    mapping = {**MAPPING, "entry_id": "Id", "reverses": "Reverses"}
+    preview = step(client, case.alliance.id, name, data, "preview", mapping)
+    assert preview.status_code == 200
+    body = text(preview)
+    assert "Row 2: Entry id (for reversals) (column \u201cId\u201d): \u201c\u00b2\u201d is not an entry number." in body
+    assert "Row 3: Entry id (for reversals) (column \u201cId\u201d): \u201c\u2460\u201d is not an entry number." in body
+    assert "(column \u201cReverses\u201d): \u201c\u00b3\u201d is not an entry number." in body
+    assert count(session) == 0
+
+
 def test_dates_in_a_closed_period_are_row_errors(client, auth, case, session):
     session.add(Period(alliance_id=case.alliance.id, start_date=date(2020, 4, 1), end_date=date(2020, 5, 4),
                        closed_by_id=case.users["coordinator"].id))
