@@ -6,6 +6,7 @@ import hashlib
 import html
 import io
 import re
+import time
 from datetime import date
 
 import pytest
@@ -13,7 +14,13 @@ from sqlalchemy import func, select
 
 from ledger.models import Activity, Entry, ImportBatch, ImportMapping, Period
 from ledger.queries import balance_sheet
-from tests.import_files import csv_bytes, xlsx_bytes
+from tests.import_files import (
+    claimed_dimension_bomb,
+    csv_bytes,
+    empty_cells_bomb,
+    shared_strings_bomb,
+    xlsx_bytes,
+)
 
 MAPPING = {"date": "Date", "partner": "Partner", "kind": "Kind", "category": "Category", "amount": "Amount",
            "description": "Description"}
@@ -267,6 +274,27 @@ def test_garbage_uploads_get_a_message_not_a_500(client, auth, case, name, data,
     response = upload(client, case.alliance.id, name, data)
     assert response.status_code == 422
     assert words in text(response)
+
+
+@pytest.mark.parametrize(("name", "bomb", "words"), [
+    ("claimed.xlsx", lambda: claimed_dimension_bomb(b'<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'),
+     "values below row 101,000"),
+    ("strings.xlsx", lambda: shared_strings_bomb(8_000_000), "shared-strings part unpacks to 38 MB"),
+    ("texts.xlsx", lambda: shared_strings_bomb(1_000_001, noise=60_000), "more than 1,000,000 different texts"),
+    ("empty.xlsx", lambda: empty_cells_bomb(1_000_016), "more than 1,000,000 cells without a value"),
+    ("wide.csv", lambda: csv_bytes(ROWS) + b"," * 2_000_000, "has 2,000,001 columns"),
+    ("long.csv", lambda: csv_bytes(ROWS) + b"\n" * 101_000, "values below row 101,000"),
+])
+def test_import_bombs_are_refused_within_seconds(client, auth, case, session, name, bomb, words):
+    """Any partner member can upload: a small file must not keep a worker busy or take its memory."""
+    auth.login("alpha")
+    data = bomb()
+    started = time.perf_counter()
+    response = upload(client, case.alliance.id, name, data)
+    assert time.perf_counter() - started < 3
+    assert response.status_code == 422
+    assert words in text(response)
+    assert count(session) == 0
 
 
 def test_wrong_encoding_is_read_with_a_note(client, auth, case, session):
