@@ -1,15 +1,12 @@
-"""Reading the request: the JSON body, and query parameters for lists and balances.
+"""Reading the request: query parameters for lists and balances (the JSON body: ``ledger.api.bodies``).
 
-Body fields are validated by the services (422 at the field); here only the
-envelope is checked: a body that is not a JSON object, or query parameters
-that cannot filter anything, are a 400 that names the parameter.
+Query parameters that cannot filter anything are a 400 that names the parameter.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,27 +25,6 @@ from ledger.services.lookups import category_of, partner_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_body(*, optional: bool = False) -> dict:
-    """The body as a dict; an empty body is ``{}`` where every field is optional."""
-    data = request.get_data(cache=True)
-    if not data.strip():
-        if optional:
-            return {}
-        raise BadRequest("Send a JSON object as the request body.")
-    try:
-        # NaN and Infinity are not JSON; Python's parser accepts them unless told not to.
-        body = json.loads(data, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return body
 
 
 def _query(name: str) -> str | None:

@@ -3,8 +3,10 @@
 Hand-written so that it is a contract, not a reflection of whatever the
 code happens to do: the tests check that every route is described with the
 same methods (and nothing else is), and that every response the tests see
-validates against the schema given here. Output objects declare
-``additionalProperties: false`` so an undocumented field fails those tests.
+validates against the schema given here. Every object declares
+``additionalProperties: false``: an undocumented output field fails those
+tests, and a request body's unknown field is refused (``ledger.api.bodies``
+reads each operation's body schema from here).
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def obj(properties: dict, *, required: list[str] | None = None, closed: bool = True, **extra) -> dict:
-    """An object schema; output objects are closed (every property listed, all of them always present)."""
-    schema = {"type": "object", "properties": properties,
-              "required": list(properties) if required is None else required, **extra}
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
+def obj(properties: dict, *, required: list[str] | None = None, **extra) -> dict:
+    """A closed object schema: an output lists every property it has, and an input takes no other (a body
+    with an unknown field is a 422 naming it, ``ledger.api.bodies``)."""
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required, **extra,
+            "additionalProperties": False}
 
 
 def nullable(schema: dict) -> dict:
@@ -110,15 +111,15 @@ SCHEMAS: dict[str, dict] = {
         "currency": {"type": "string", "description": "ISO 4217 code, e.g. EUR."},
         "start_date": DATE,
         "term_end": {**DATE, "description": "On or after start_date, at most 50 years later."},
-    }, required=["name", "currency", "start_date", "term_end"], closed=False),
+    }, required=["name", "currency", "start_date", "term_end"]),
     "Partner": obj({"id": ID, "name": STRING, "role": enum_of(PartnerRole), "type": enum_of(PartnerType)}),
     "PartnerInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX, "description": "Unique in the alliance."},
         "role": enum_of(PartnerRole), "type": enum_of(PartnerType),
-    }, closed=False),
+    }),
     "Category": obj({"id": ID, "name": STRING}),
     "CategoryInput": obj({"name": {"type": "string", "maxLength": NAME_MAX,
-                                   "description": "Stored lower-case; unique in the alliance."}}, closed=False),
+                                   "description": "Stored lower-case; unique in the alliance."}}),
     "Member": obj({
         "id": {**ID, "description": "The membership's id."},
         "user_id": ID, "name": STRING, "email": STRING, "role": enum_of(MemberRole),
@@ -135,7 +136,7 @@ SCHEMAS: dict[str, dict] = {
         "password": {"type": "string", "minLength": 10, "maxLength": 200,
                      "description": "The first password, required when the email has no account yet; not one "
                                     "of the most common passwords, not the email address."},
-    }, required=["email", "role"], closed=False),
+    }, required=["email", "role"]),
     "Share": obj({"partner_id": ID, "partner": STRING,
                   "weight": {"type": "string", "description": "A positive decimal, e.g. \"1\" or \"33.3333\"."}}),
     "Pool": obj({
@@ -155,7 +156,7 @@ SCHEMAS: dict[str, dict] = {
         "weight": {"type": ["string", "integer", "number"],
                    "description": f"Greater than zero, at most {MAX_WEIGHT:,}, at most 4 decimals; "
                                   "\"50%\" is a weight of 50."},
-    }, closed=False),
+    }),
     "PoolInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX},
         "side": enum_of(PoolSide, "costs pools share what partners bear, returns pools what they receive."),
@@ -166,14 +167,14 @@ SCHEMAS: dict[str, dict] = {
                                  {"type": "null"}],
                        "description": "\"all\" or null for every category, or a list of category ids."},
         "shares": {"type": "array", "minItems": 1, "items": ref("ShareInput")},
-    }, required=["name", "side", "kinds", "shares"], closed=False),
+    }, required=["name", "side", "kinds", "shares"]),
     "AgreementVersionInput": obj({
         "effective_from": {**DATE, "description": "Inside the alliance's term; one version per date."},
         "note": {"type": "string", "maxLength": NOTE_MAX},
         "pools": {"type": "array", "minItems": 1, "maxItems": MAX_POOLS, "items": ref("PoolInput"),
                   "description": "No two pools may cover the same kind in the same category, and every "
                                  "entry already recorded in the version's span must fall into one."},
-    }, required=["effective_from", "pools"], closed=False),
+    }, required=["effective_from", "pools"]),
     "Entry": obj({
         "id": ID, "date": DATE, "partner_id": ID, "partner": STRING, "kind": enum_of(EntryKind),
         "category_id": nullable(ID), "category": nullable(STRING),
@@ -197,7 +198,7 @@ SCHEMAS: dict[str, dict] = {
         "counterparty_id": {**ref("IdInput"),
                             "description": "The partner paid; required for a settlement (not the partner "
                                            "itself), empty otherwise."},
-    }, required=["date", "partner_id", "kind", "amount", "description"], closed=False),
+    }, required=["date", "partner_id", "kind", "amount", "description"]),
     "EntryPage": obj({
         "entries": {"type": "array", "items": ref("Entry")},
         "next_cursor": nullable({"type": "string", "description": "Pass as cursor for the next page."}),
@@ -208,7 +209,7 @@ SCHEMAS: dict[str, dict] = {
     "ReversalInput": obj({
         "date": {**DATE, "description": "Inside the term; default today, pulled into the term."},
         "reason": {"type": "string", "maxLength": 200},
-    }, required=[], closed=False),
+    }, required=[]),
     "BalanceRow": obj({"partner_id": ID, "partner": STRING, "borne": ref("Money"), "cost_share": ref("Money"),
                        "received": ref("Money"), "return_share": ref("Money"),
                        "net": {**ref("Money"), "description": "(borne - cost_share) - (received - return_share); "
@@ -234,7 +235,7 @@ SCHEMAS: dict[str, dict] = {
         "date": {**DATE, "description": "Inside the term; default today, pulled into the term."},
         "expected": {"type": "string", "description": "The fingerprint the caller saw; 409 if the suggestion "
                                                       "has changed since."},
-    }, required=[], closed=False),
+    }, required=[]),
     "SettleUpResult": obj({"entries": {"type": "array", "items": ref("Entry")}}),
     "AllianceList": list_of("alliances", "Alliance"),
     "PartnerList": list_of("partners", "Partner"),
@@ -491,7 +492,7 @@ SCHEMAS.update({
     "PeriodList": obj({"closed_through": nullable(DATE), "periods": {"type": "array", "items": ref("Period")}}),
     "PeriodInput": obj({
         "end_date": {**DATE, "description": "After the last close, within the term, and before today."},
-    }, closed=False),
+    }),
     "Statement": obj({
         "period_id": ID, "start_date": DATE, "end_date": DATE, "partner_id": ID, "partner": STRING,
         "currency": STRING, "borne": ref("Money"), "cost_share": ref("Money"), "received": ref("Money"),
@@ -507,7 +508,7 @@ SCHEMAS.update({
         "partner_id": {**ref("IdInput"), "description": "Default: the caller's own partner."},
         "status": {"type": "string", "enum": ["signed", "disputed"]},
         "comment": {"type": "string", "description": "Required for a dispute."},
-    }, required=["status"], closed=False),
+    }, required=["status"]),
 })
 PARAMETERS["PeriodId"] = _path_id("period_id", "closed period")
 PATHS.update({
@@ -613,7 +614,7 @@ SCHEMAS.update({
     "CheckpointInput": obj({
         "due_date": {**DATE, "description": "After the term's start, up to its end; one checkpoint a day."},
         "label": {"type": "string", "description": "Default: named after the date (\"3-month review\")."},
-    }, required=["due_date"], closed=False),
+    }, required=["due_date"]),
     "SnapshotBalanceRow": obj({
         "partner_id": ID, "name": STRING, "borne": ref("Money"), "cost_share": ref("Money"),
         "received": ref("Money"), "return_share": ref("Money"), "net": ref("Money"),
@@ -649,7 +650,7 @@ SCHEMAS.update({
         "satisfaction": _SCORE, "fairness": _SCORE, "commitment": _SCORE, "trust": _SCORE,
         "challenges": {"type": "array", "items": {"type": "string", "enum": _CHALLENGES}},
         "comments": {"type": "string", "description": "Required when challenges include other."},
-    }, required=["satisfaction", "fairness", "commitment", "trust"], closed=False),
+    }, required=["satisfaction", "fairness", "commitment", "trust"]),
     "Vote": obj({
         "id": ID, "user_id": ID, "voter": STRING,
         "partner_id": {**nullable(ID), "description": "The partner the voter sat for; null if independent."},
@@ -658,13 +659,13 @@ SCHEMAS.update({
     }),
     "VoteInput": obj({
         "choice": {"type": "string", "enum": _DECISIONS}, "reason": {"type": "string", "minLength": 1},
-    }, required=["choice", "reason"], closed=False),
+    }, required=["choice", "reason"]),
     "DecisionInput": obj({
         "decision": {"type": "string", "enum": _DECISIONS}, "rationale": {"type": "string", "minLength": 1},
         "new_term_end": {**DATE, "description": "renew: after the current end of the term."},
         "effective_from": {**DATE, "description": "renegotiate: within the term, after the last closed period."},
         "end_date": {**DATE, "description": "terminate: within the term, not before the last entry; default today."},
-    }, required=["decision", "rationale"], closed=False),
+    }, required=["decision", "rationale"]),
     "SteeringMember": obj({"user_id": ID, "name": STRING, "partner_id": nullable(ID), "partner": nullable(STRING),
                            "voted": {"type": "boolean"}}),
     "Review": obj({
@@ -692,10 +693,11 @@ SCHEMAS.update({
         "quorum": {"type": "string", "enum": _QUORUM_RULES},
         "hhi_threshold": {"type": "string", "description": "Dependency threshold, a decimal between 0 and 1."},
     }),
+    "EmptyInput": obj({}, description="No fields: an empty body, or {}."),
     "ReviewSettingsInput": obj({
         "quorum": {"type": "string", "enum": _QUORUM_RULES},
         "hhi_threshold": {"type": ["string", "number"], "description": "Above 0, at most 1, up to 4 decimals."},
-    }, required=[], closed=False),
+    }, required=[]),
 })
 PARAMETERS["CheckpointId"] = _path_id("checkpoint_id", "checkpoint")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -725,7 +727,8 @@ PATHS.update({
     "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/open": {
         "parameters": [_param("AllianceId"), _param("CheckpointId")],
         "post": {**_action("open_checkpoint", "Open a checkpoint before its date (coordinator only): its figures "
-                           "freeze as of today", "Review", None, 400, 403, 404, 409)},
+                           "freeze as of today", "Review", None, 400, 403, 404, 409, 422),
+                 "requestBody": _body("EmptyInput", required=False)},
     },
     "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/assessments": {
         "parameters": [_param("AllianceId"), _param("CheckpointId")],
@@ -813,7 +816,7 @@ SCHEMAS.update({
     "CharterCommitmentInput": obj({
         "partner_id": ref("IdInput"), "expects": {"type": "string", "maxLength": 4000},
         "brings": {"type": "string", "maxLength": 4000, "description": "Resources, skills, capacity."},
-    }, required=["partner_id"], closed=False),
+    }, required=["partner_id"]),
     "CharterTargetInput": obj({
         "target_id": {**ref("IdInput"), "description": "An existing target (its definition stays); or leave it "
                                                         "out and give name, unit and period for a new one."},
@@ -821,7 +824,7 @@ SCHEMAS.update({
                                                                     "name with its definition brings it back."},
         "unit": {"type": "string", "maxLength": 40}, **_TARGET_ENUMS,
         "value": {**_QUANTITY_INPUT, "description": "The target value. " + _QUANTITY_INPUT["description"]},
-    }, required=["value"], closed=False),
+    }, required=["value"]),
     "CharterInput": obj({
         "effective_from": {**DATE, "description": "Inside the term, not before the newest version's date; "
                                                   "default today, pulled into the term."},
@@ -835,7 +838,7 @@ SCHEMAS.update({
                     "description": "The whole list: a target left out is removed from this version (its "
                                    "measurements stay). Errors are named targets-N-value, targets-N-name ..."},
         "change_note": {"type": "string", "maxLength": 1000},
-    }, required=["term_end"], closed=False),
+    }, required=["term_end"]),
     "TargetPeriodProgress": obj({
         "start": DATE, "label": {"type": "string", "examples": ["May 2020", "Q2 2020", "2020", "Whole term"]},
         "target": {**nullable(_QUANTITY), "description": "Set by the charter in force on the period's first day."},
@@ -870,7 +873,7 @@ SCHEMAS.update({
                                   "already begun."},
         "value": _QUANTITY_INPUT,
         "note": {"type": "string", "maxLength": DESCRIPTION_MAX},
-    }, required=["period", "value"], closed=False),
+    }, required=["period", "value"]),
 })
 PARAMETERS["CharterNumber"] = {"name": "number", "in": "path", "required": True,
                                "description": "The charter version's number (1, 2, ...).",

@@ -10,6 +10,22 @@ from ledger.domain.errors import InvalidInput
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+def unreadable(text: str, label: str) -> str | None:
+    """Why ``text`` cannot be stored as text, or None.
+
+    A lone surrogate ("\\ud800", valid in JSON) has no UTF-8 form: the database driver raised on it, a 500.
+    U+FFFD is what a browser sends for one, and what decoding leaves where bytes were not UTF-8: text that
+    could not be read, which the books should not keep either.
+    """
+    if "\ufffd" in text:
+        return f"The {label} contains \ufffd, the mark left where text could not be read; type it again."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"The {label} contains a character that is not text (a lone surrogate such as \\ud800); send UTF-8."
+    return None
+
+
 def clean_text(value: object, field: str, *, max_len: int, required: bool = True,
                label: str | None = None) -> str:
     """Trimmed text; refuses missing required text, over-long text and control characters."""
@@ -22,6 +38,9 @@ def clean_text(value: object, field: str, *, max_len: int, required: bool = True
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         raise InvalidInput.at(field, f"Enter the {label}.")
+    problem = unreadable(text, label)
+    if problem:
+        raise InvalidInput.at(field, problem)
     if len(text) > max_len:
         raise InvalidInput.at(field, f"The {label} can be at most {max_len} characters (it has {len(text)}).")
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text) or "\x00" in text:

@@ -224,3 +224,17 @@ def test_ledger_filters_totals_and_pages(app, client, auth, session, case):
         bad = client.get(f"/a/{a}/ledger?{query}")
         assert bad.status_code == 400, query
         assert error_at(bad.get_data(as_text=True), field), query
+
+
+@pytest.mark.parametrize("field", ["description", "reference"])
+def test_text_that_could_not_be_read_is_refused_at_its_field(client, auth, session, case, field):
+    """A browser sends U+FFFD for a lone surrogate (which has no UTF-8 form): refused as in the API.
+
+    (Werkzeug keeps percent-escapes of bytes that are not UTF-8 as they were sent, as text.)
+    """
+    auth.login("coordinator")
+    response = client.post(f"/a/{case.alliance.id}/entries/new",
+                           data=entry_form(case, **{field: "Blades \ufffd"}))
+    assert response.status_code == 422
+    assert "could not be read" in error_at(response.get_data(as_text=True), field)
+    assert count_entries(session) == 0
