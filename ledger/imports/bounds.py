@@ -1,11 +1,12 @@
 """Bounds on what an uploaded file may make the server do, checked before the file is parsed (import bombs).
 
-A 1.7 KB workbook can claim the sheet ``A1:XFD1048576``: openpyxl then yields every one of its rows and
-columns; a shared-strings part is held in memory whole; a zip part can inflate a thousandfold. So before
-openpyxl opens a workbook, the archive's directory is checked for sizes and inflation, the shared strings
-are counted and the sheet's XML is streamed (never held) for the rows and columns that hold values: those,
-not the dimension the sheet claims, decide what is read. Each bound is generous for a partner's real ledger
-of MAX_ROWS entries, and each refusal says which bound and what to do.
+A 1.7 KB workbook can claim the sheet ``A1:XFD1048576``: openpyxl's ``iter_rows`` then yields every one of
+its rows and columns; a shared-strings part is held in memory whole; a zip part can inflate a thousandfold.
+So before openpyxl opens a workbook, the archive's directory is checked for sizes and inflation, and the
+shared strings and each sheet's cells and other elements are counted over the raw XML, streamed (never
+held). Reading the rows (``ledger.imports.reading``), the place of each value, not the dimension the sheet
+claims, decides how far is read (:func:`check_cell`). Each bound is generous for a partner's real ledger of
+MAX_ROWS entries, and each refusal says which bound and what to do.
 """
 
 from __future__ import annotations
@@ -30,13 +31,6 @@ class ImportFileError(Exception):
 MAX_ROWS = 100_000
 #: Columns beyond this are refused (a sheet that wide is not an entry list).
 MAX_COLUMNS = 100
-# --- Bounds on what an upload may make the server do (import bombs) ----------------------------------------
-# A small file can claim a huge sheet: openpyxl yields every row and column up to the dimension a sheet
-# claims (A1:XFD1048576), keeps every shared string in memory, and a zip part can inflate a thousandfold.
-# So the archive's directory and the parts' XML are checked, streaming, before any of it is parsed, and the
-# rows and columns that hold values (not the claimed dimension) decide how much is read. What a partner's
-# ledger of MAX_ROWS entries needs stays well inside every bound.
-
 #: The whole upload, either kind (the web form's limit is the same).
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: No value may sit below this row: MAX_ROWS entries, a header and room for blank or title rows.
@@ -67,7 +61,6 @@ MAX_UNCOMPRESSED_BYTES = 320 * 1024 * 1024
 MAX_RATIO = 100
 
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -94,8 +87,9 @@ def _parser_options() -> dict:
     return {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 
 
-def check_archive(archive: zipfile.ZipFile) -> None:
-    """Sizes and inflation from the zip's directory, and the shared strings counted, before openpyxl opens it.
+def check_archive(archive: zipfile.ZipFile) -> set[str]:
+    """Sizes and inflation from the zip's directory, then the shared strings and sheets counted (openpyxl,
+    opening a workbook, reads each sheet through in search of its dimension: so all of this comes first).
 
     Python's zipfile stops every part at the size the directory gives it, so the directory bounds what
     reading a part can produce.
@@ -121,12 +115,15 @@ def check_archive(archive: zipfile.ZipFile) -> None:
         total += info.file_size
     if total > MAX_UNCOMPRESSED_BYTES:
         raise _refuse_size("content", total, MAX_UNCOMPRESSED_BYTES)
+    merged = set()
     for info in members:
         if kinds[info.filename] == "strings":
             _count_shared_strings(archive, info)
         elif kinds[info.filename] == "sheet":
             with archive.open(info) as stream:
-                scan_sheet(stream)
+                if scan_sheet(stream):
+                    merged.add(info.filename)
+    return merged
 
 
 def _part_kinds(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -187,28 +184,29 @@ def _starts(data: bytes) -> int:
 
 @dataclass
 class _Tally:
+    """What a sheet's XML held so far."""
+
     cells: int = 0
     empty: int = 0
     others: int = 0
     row_bytes: int = 0
 
 
-def scan_sheet(stream: IO[bytes]) -> None:
+def scan_sheet(stream: IO[bytes]) -> bool:
     """Stream a sheet's XML once, counting cells (in all and without a value) and other elements.
 
     openpyxl parses a whole row at once and every element outside the rows into objects (and, opening a
     workbook, reads each sheet through in search of its dimension), so these counts bound its time and memory
-    before it starts. Merged cells are refused here too.
+    before it starts. True if the sheet has merged cells (refused if it is the sheet read).
     """
-    tally = _Tally()
+    tally, merged = _Tally(), False
     for data, prefix in _blocks(stream):
+        merged = merged or b"<" + prefix + b"mergeCell" in data
         _count(data, prefix, tally)
+    return merged
 
 
 def _count(data: bytes, prefix: bytes, tally: _Tally) -> None:
-    if b"<" + prefix + b"mergeCell" in data:
-        raise ImportFileError("A sheet of the workbook has merged cells. Unmerge them (every row needs its own "
-                              "date, partner, amount ...) and upload again.")
     cells = _tags(data, prefix, b"c")
     tally.cells += cells
     tally.empty += max(0, cells - data.count(b"</" + prefix + b"c>"))

@@ -213,7 +213,7 @@ def _read_xlsx(data: bytes) -> Sheet:
                               "renamed. Save it as .xlsx or CSV and upload again.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            bounds.check_archive(archive)
+            merged = bounds.check_archive(archive)
     except ImportFileError:
         raise
     except Exception as exc:  # a broken archive or XML part: the same "cannot read" as openpyxl's
@@ -233,6 +233,9 @@ def _read_xlsx(data: bytes) -> Sheet:
         notes = []
         if len(names) > 1:
             notes.append(f"The workbook has {len(names)} sheets; the sheet \u201c{name}\u201d was read.")
+        if getattr(sheet, "_worksheet_path", None) in merged:
+            raise ImportFileError(f"The sheet \u201c{name}\u201d has merged cells. Unmerge them (every row "
+                                  f"needs its own date, partner, amount ...) and upload again.")
         return _sheet_rows(book, sheet, name, notes)
     except ImportFileError:
         raise

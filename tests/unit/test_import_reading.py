@@ -290,3 +290,19 @@ def test_csv_bounds_rows_columns_and_bytes():
     assert "larger than 64 MB" in refused_quickly("a.csv", b"a" * (MAX_FILE_BYTES + 1))
     beyond = csv_bytes([ROW, [*ROW, "stray"]])
     assert "Row 3 has values beyond the last named column (F)" in refused("a.csv", beyond)
+
+
+def test_merged_cells_on_a_sheet_not_read_do_not_matter():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes["A1"] = "Title"
+    notes.merge_cells("A1:D1")
+    ledger = book.create_sheet("Ledger")
+    ledger.append(HEADER)
+    ledger.append(ROW)
+    out = io.BytesIO()
+    book.save(out)
+    assert read_upload("a.xlsx", out.getvalue()).rows == [(2, ROW)]
