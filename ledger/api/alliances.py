@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ledger.api import serializers
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
-from ledger.api.inputs import json_body
+from ledger.api.bodies import json_body
 from ledger.domain.errors import NotFound
 from ledger.extensions import get_session
 from ledger.models import AgreementVersion, Category, Membership, Partner

@@ -7,9 +7,10 @@ from flask import jsonify, url_for
 from ledger.api import serializers
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
+from ledger.api.bodies import json_body
 from ledger.api.entries import entry_context, today
 from ledger.api.errors import error_response
-from ledger.api.inputs import date_range, json_body
+from ledger.api.inputs import date_range
 from ledger.domain.errors import InvalidInput
 from ledger.extensions import get_session
 from ledger.queries import balance_sheet

@@ -16,9 +16,9 @@ from sqlalchemy.orm import selectinload
 from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
+from ledger.api.bodies import json_body
 from ledger.api.entries import today
 from ledger.api.errors import BadRequest
-from ledger.api.inputs import json_body
 from ledger.charters import changes_by_number, charter_data, version_in_force, version_number, versions_of
 from ledger.domain.charter import changes
 from ledger.domain.errors import InvalidInput, NotFound

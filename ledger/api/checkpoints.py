@@ -13,8 +13,8 @@ from flask import jsonify, send_file
 from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
+from ledger.api.bodies import json_body
 from ledger.api.entries import today
-from ledger.api.inputs import json_body
 from ledger.domain.errors import NotFound
 from ledger.domain.money import to_decimal_string
 from ledger.export.review_pack import review_pack_file

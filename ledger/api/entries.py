@@ -11,7 +11,8 @@ from ledger.api import idempotency, serializers
 from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
-from ledger.api.inputs import encode_cursor, json_body, ledger_query
+from ledger.api.bodies import json_body
+from ledger.api.inputs import encode_cursor, ledger_query
 from ledger.clock import today
 from ledger.domain.errors import NotFound
 from ledger.extensions import get_session

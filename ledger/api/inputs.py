@@ -1,15 +1,12 @@
-"""Reading the request: the JSON body, and query parameters for lists and balances.
+"""Reading the request: query parameters for lists and balances (the JSON body: ``ledger.api.bodies``).
 
-Body fields are validated by the services (422 at the field); here only the
-envelope is checked: a body that is not a JSON object, or query parameters
-that cannot filter anything, are a 400 that names the parameter.
+Query parameters that cannot filter anything are a 400 that names the parameter.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,8 +14,9 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from ledger.api.errors import BadRequest
+from ledger.db import MAX_ID
 from ledger.domain.errors import FieldErrors, InvalidInput
-from ledger.domain.text import parse_date, parse_whole_number
+from ledger.domain.text import parse_date, parse_whole_number, whole_number
 from ledger.domain.vocabulary import EntryKind
 from ledger.models import Alliance
 from ledger.queries import LedgerFilter
@@ -27,27 +25,6 @@ from ledger.services.lookups import category_of, partner_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_body(*, optional: bool = False) -> dict:
-    """The body as a dict; an empty body is ``{}`` where every field is optional."""
-    data = request.get_data(cache=True)
-    if not data.strip():
-        if optional:
-            return {}
-        raise BadRequest("Send a JSON object as the request body.")
-    try:
-        # NaN and Infinity are not JSON; Python's parser accepts them unless told not to.
-        body = json.loads(data, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return body
 
 
 def _query(name: str) -> str | None:
@@ -130,9 +107,10 @@ def decode_cursor(value: str) -> tuple[date, int]:
     try:
         text = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4)).decode()
         day, _, entry_id = text.partition("|")
-        if not entry_id.isdigit() or len(entry_id) > 12:
+        number = whole_number(entry_id, MAX_ID)
+        if number is None:
             raise invalid
-        return date.fromisoformat(day), int(entry_id)
+        return date.fromisoformat(day), number
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid from None
 

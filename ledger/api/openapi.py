@@ -3,8 +3,10 @@
 Hand-written so that it is a contract, not a reflection of whatever the
 code happens to do: the tests check that every route is described with the
 same methods (and nothing else is), and that every response the tests see
-validates against the schema given here. Output objects declare
-``additionalProperties: false`` so an undocumented field fails those tests.
+validates against the schema given here. Every object declares
+``additionalProperties: false``: an undocumented output field fails those
+tests, and a request body's unknown field is refused (``ledger.api.bodies``
+reads each operation's body schema from here).
 """
 
 from __future__ import annotations
@@ -28,13 +30,12 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def obj(properties: dict, *, required: list[str] | None = None, closed: bool = True, **extra) -> dict:
-    """An object schema; output objects are closed (every property listed, all of them always present)."""
-    schema = {"type": "object", "properties": properties,
-              "required": list(properties) if required is None else required, **extra}
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
+def obj(properties: dict, *, required: list[str] | None = None, **extra) -> dict:
+    """A closed object schema: an output lists every property it has, and an input takes no other (a body
+    with an unknown field is a 422 naming it, ``ledger.api.bodies``)."""
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required, **extra,
+            "additionalProperties": False}
 
 
 def nullable(schema: dict) -> dict:
@@ -120,16 +121,16 @@ SCHEMAS: dict[str, dict] = {
         "start_date": DATE,
         "term_end": {**DATE, "description": "On or after start_date, at most 50 years later."},
         "timezone": {**TIMEZONE, "description": TIMEZONE["description"] + " Left out or empty: UTC."},
-    }, required=["name", "currency", "start_date", "term_end"], closed=False),
-    "AllianceUpdate": obj({"timezone": TIMEZONE}, required=[], closed=False),
+    }, required=["name", "currency", "start_date", "term_end"]),
+    "AllianceUpdate": obj({"timezone": TIMEZONE}, required=[]),
     "Partner": obj({"id": ID, "name": STRING, "role": enum_of(PartnerRole), "type": enum_of(PartnerType)}),
     "PartnerInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX, "description": "Unique in the alliance."},
         "role": enum_of(PartnerRole), "type": enum_of(PartnerType),
-    }, closed=False),
+    }),
     "Category": obj({"id": ID, "name": STRING}),
     "CategoryInput": obj({"name": {"type": "string", "maxLength": NAME_MAX,
-                                   "description": "Stored lower-case; unique in the alliance."}}, closed=False),
+                                   "description": "Stored lower-case; unique in the alliance."}}),
     "Member": obj({
         "id": {**ID, "description": "The membership's id."},
         "user_id": ID, "name": STRING, "email": STRING, "role": enum_of(MemberRole),
@@ -146,7 +147,7 @@ SCHEMAS: dict[str, dict] = {
         "password": {"type": "string", "minLength": 10, "maxLength": 200,
                      "description": "The first password, required when the email has no account yet; not one "
                                     "of the most common passwords, not the email address."},
-    }, required=["email", "role"], closed=False),
+    }, required=["email", "role"]),
     "Share": obj({"partner_id": ID, "partner": STRING,
                   "weight": {"type": "string", "description": "A positive decimal, e.g. \"1\" or \"33.3333\"."}}),
     "Pool": obj({
@@ -166,7 +167,7 @@ SCHEMAS: dict[str, dict] = {
         "weight": {"type": ["string", "integer", "number"],
                    "description": f"Greater than zero, at most {MAX_WEIGHT:,}, at most 4 decimals; "
                                   "\"50%\" is a weight of 50."},
-    }, closed=False),
+    }),
     "PoolInput": obj({
         "name": {"type": "string", "maxLength": NAME_MAX},
         "side": enum_of(PoolSide, "costs pools share what partners bear, returns pools what they receive."),
@@ -177,14 +178,14 @@ SCHEMAS: dict[str, dict] = {
                                  {"type": "null"}],
                        "description": "\"all\" or null for every category, or a list of category ids."},
         "shares": {"type": "array", "minItems": 1, "items": ref("ShareInput")},
-    }, required=["name", "side", "kinds", "shares"], closed=False),
+    }, required=["name", "side", "kinds", "shares"]),
     "AgreementVersionInput": obj({
         "effective_from": {**DATE, "description": "Inside the alliance's term; one version per date."},
         "note": {"type": "string", "maxLength": NOTE_MAX},
         "pools": {"type": "array", "minItems": 1, "maxItems": MAX_POOLS, "items": ref("PoolInput"),
                   "description": "No two pools may cover the same kind in the same category, and every "
                                  "entry already recorded in the version's span must fall into one."},
-    }, required=["effective_from", "pools"], closed=False),
+    }, required=["effective_from", "pools"]),
     "Entry": obj({
         "id": ID, "date": DATE, "partner_id": ID, "partner": STRING, "kind": enum_of(EntryKind),
         "category_id": nullable(ID), "category": nullable(STRING),
@@ -208,7 +209,7 @@ SCHEMAS: dict[str, dict] = {
         "counterparty_id": {**ref("IdInput"),
                             "description": "The partner paid; required for a settlement (not the partner "
                                            "itself), empty otherwise."},
-    }, required=["date", "partner_id", "kind", "amount", "description"], closed=False),
+    }, required=["date", "partner_id", "kind", "amount", "description"]),
     "EntryPage": obj({
         "entries": {"type": "array", "items": ref("Entry")},
         "next_cursor": nullable({"type": "string", "description": "Pass as cursor for the next page."}),
@@ -221,7 +222,7 @@ SCHEMAS: dict[str, dict] = {
                                          "date; default today, pulled into the term, past the last close and "
                                          "to the entry's date if that is later."},
         "reason": {"type": "string", "maxLength": 200},
-    }, required=[], closed=False),
+    }, required=[]),
     "BalanceRow": obj({"partner_id": ID, "partner": STRING, "borne": ref("Money"), "cost_share": ref("Money"),
                        "received": ref("Money"), "return_share": ref("Money"),
                        "net": {**ref("Money"), "description": "(borne - cost_share) - (received - return_share); "
@@ -250,7 +251,7 @@ SCHEMAS: dict[str, dict] = {
                                     "settle-up returned it. Checked under the alliance's lock: if the suggestion "
                                     "is no longer this one (another settle-up or entry came first), the answer "
                                     "is a 409 with the current suggestion and nothing is written."},
-    }, required=["expected"], closed=False),
+    }, required=["expected"]),
     "SettleUpConflict": obj({
         "error": ERROR_BODY,
         "settle_up": {**ref("SettleUp"), "description": "The current suggestion: review it, then send its "
@@ -527,7 +528,7 @@ SCHEMAS.update({
     "PeriodList": obj({"closed_through": nullable(DATE), "periods": {"type": "array", "items": ref("Period")}}),
     "PeriodInput": obj({
         "end_date": {**DATE, "description": "After the last close, within the term, and before today."},
-    }, closed=False),
+    }),
     "Statement": obj({
         "period_id": ID, "start_date": DATE, "end_date": DATE, "partner_id": ID, "partner": STRING,
         "currency": STRING, "borne": ref("Money"), "cost_share": ref("Money"), "received": ref("Money"),
@@ -543,7 +544,7 @@ SCHEMAS.update({
         "partner_id": {**ref("IdInput"), "description": "Default: the caller's own partner."},
         "status": {"type": "string", "enum": ["signed", "disputed"]},
         "comment": {"type": "string", "description": "Required for a dispute."},
-    }, required=["status"], closed=False),
+    }, required=["status"]),
 })
 PARAMETERS["PeriodId"] = _path_id("period_id", "closed period")
 PATHS.update({
@@ -649,7 +650,7 @@ SCHEMAS.update({
     "CheckpointInput": obj({
         "due_date": {**DATE, "description": "After the term's start, up to its end; one checkpoint a day."},
         "label": {"type": "string", "description": "Default: named after the date (\"3-month review\")."},
-    }, required=["due_date"], closed=False),
+    }, required=["due_date"]),
     "SnapshotBalanceRow": obj({
         "partner_id": ID, "name": STRING, "borne": ref("Money"), "cost_share": ref("Money"),
         "received": ref("Money"), "return_share": ref("Money"), "net": ref("Money"),
@@ -685,7 +686,7 @@ SCHEMAS.update({
         "satisfaction": _SCORE, "fairness": _SCORE, "commitment": _SCORE, "trust": _SCORE,
         "challenges": {"type": "array", "items": {"type": "string", "enum": _CHALLENGES}},
         "comments": {"type": "string", "description": "Required when challenges include other."},
-    }, required=["satisfaction", "fairness", "commitment", "trust"], closed=False),
+    }, required=["satisfaction", "fairness", "commitment", "trust"]),
     "Vote": obj({
         "id": ID, "user_id": ID, "voter": STRING,
         "partner_id": {**nullable(ID), "description": "The partner the voter sat for; null if independent."},
@@ -694,13 +695,13 @@ SCHEMAS.update({
     }),
     "VoteInput": obj({
         "choice": {"type": "string", "enum": _DECISIONS}, "reason": {"type": "string", "minLength": 1},
-    }, required=["choice", "reason"], closed=False),
+    }, required=["choice", "reason"]),
     "DecisionInput": obj({
         "decision": {"type": "string", "enum": _DECISIONS}, "rationale": {"type": "string", "minLength": 1},
         "new_term_end": {**DATE, "description": "renew: after the current end of the term."},
         "effective_from": {**DATE, "description": "renegotiate: within the term, after the last closed period."},
         "end_date": {**DATE, "description": "terminate: within the term, not before the last entry; default today."},
-    }, required=["decision", "rationale"], closed=False),
+    }, required=["decision", "rationale"]),
     "SteeringMember": obj({"user_id": ID, "name": STRING, "partner_id": nullable(ID), "partner": nullable(STRING),
                            "voted": {"type": "boolean"}}),
     "Review": obj({
@@ -728,10 +729,11 @@ SCHEMAS.update({
         "quorum": {"type": "string", "enum": _QUORUM_RULES},
         "hhi_threshold": {"type": "string", "description": "Dependency threshold, a decimal between 0 and 1."},
     }),
+    "EmptyInput": obj({}, description="No fields: an empty body, or {}."),
     "ReviewSettingsInput": obj({
         "quorum": {"type": "string", "enum": _QUORUM_RULES},
         "hhi_threshold": {"type": ["string", "number"], "description": "Above 0, at most 1, up to 4 decimals."},
-    }, required=[], closed=False),
+    }, required=[]),
 })
 PARAMETERS["CheckpointId"] = _path_id("checkpoint_id", "checkpoint")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -761,7 +763,8 @@ PATHS.update({
     "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/open": {
         "parameters": [_param("AllianceId"), _param("CheckpointId")],
         "post": {**_action("open_checkpoint", "Open a checkpoint before its date (coordinator only): its figures "
-                           "freeze as of today", "Review", None, 400, 403, 404, 409)},
+                           "freeze as of today", "Review", None, 400, 403, 404, 409, 422),
+                 "requestBody": _body("EmptyInput", required=False)},
     },
     "/alliances/{alliance_id}/checkpoints/{checkpoint_id}/assessments": {
         "parameters": [_param("AllianceId"), _param("CheckpointId")],
@@ -849,7 +852,7 @@ SCHEMAS.update({
     "CharterCommitmentInput": obj({
         "partner_id": ref("IdInput"), "expects": {"type": "string", "maxLength": 4000},
         "brings": {"type": "string", "maxLength": 4000, "description": "Resources, skills, capacity."},
-    }, required=["partner_id"], closed=False),
+    }, required=["partner_id"]),
     "CharterTargetInput": obj({
         "target_id": {**ref("IdInput"), "description": "An existing target (its definition stays); or leave it "
                                                         "out and give name, unit and period for a new one."},
@@ -857,7 +860,7 @@ SCHEMAS.update({
                                                                     "name with its definition brings it back."},
         "unit": {"type": "string", "maxLength": 40}, **_TARGET_ENUMS,
         "value": {**_QUANTITY_INPUT, "description": "The target value. " + _QUANTITY_INPUT["description"]},
-    }, required=["value"], closed=False),
+    }, required=["value"]),
     "CharterInput": obj({
         "effective_from": {**DATE, "description": "Inside the term, not before the newest version's date; "
                                                   "default today, pulled into the term."},
@@ -871,7 +874,7 @@ SCHEMAS.update({
                     "description": "The whole list: a target left out is removed from this version (its "
                                    "measurements stay). Errors are named targets-N-value, targets-N-name ..."},
         "change_note": {"type": "string", "maxLength": 1000},
-    }, required=["term_end"], closed=False),
+    }, required=["term_end"]),
     "TargetPeriodProgress": obj({
         "start": DATE, "label": {"type": "string", "examples": ["May 2020", "Q2 2020", "2020", "Whole term"]},
         "target": {**nullable(_QUANTITY), "description": "Set by the charter in force on the period's first day."},
@@ -906,7 +909,7 @@ SCHEMAS.update({
                                   "already begun."},
         "value": _QUANTITY_INPUT,
         "note": {"type": "string", "maxLength": DESCRIPTION_MAX},
-    }, required=["period", "value"], closed=False),
+    }, required=["period", "value"]),
 })
 PARAMETERS["CharterNumber"] = {"name": "number", "in": "path", "required": True,
                                "description": "The charter version's number (1, 2, ...).",

@@ -10,8 +10,9 @@ from ledger.api import serializers
 from ledger.api.alliances import created
 from ledger.api.auth import current_user, membership_or_404
 from ledger.api.blueprint import bp
+from ledger.api.bodies import json_body
 from ledger.api.entries import entry_context, today
-from ledger.api.inputs import encode_cursor, json_body, page_position
+from ledger.api.inputs import encode_cursor, page_position
 from ledger.domain.errors import NotAllowed, NotFound
 from ledger.domain.money import to_decimal_string
 from ledger.extensions import get_session

@@ -11,30 +11,28 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-#: Rows are checked in memory against tables loaded once per import and written with a few bulk inserts
-#: (``ledger.imports.checks``, ``ledger.services.imports``): 100,000 rows are previewed and imported in well
-#: under a minute on both engines (``benchmarks/import_rows.py``). A longer history is imported as several
-#: files (each one all or nothing).
-MAX_ROWS = 100_000
-#: Columns beyond this are refused (a sheet that wide is not an entry list).
-MAX_COLUMNS = 100
+from ledger.imports import bounds
+from ledger.imports.bounds import (  # the limits and the error, where the other modules have always found them
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_RAW_COLUMNS,
+    MAX_ROWS,
+    MAX_SHEET_ROW,
+    ImportFileError,
+    column_letter,
+)
+
 #: The sheet taken from a workbook with several: the app's own export names it so.
 PREFERRED_SHEET = "Ledger"
-#: Excel's last row. openpyxl yields an empty row for every row number a sheet skips, so a 300-byte
-#: upload naming row 2,000,000,000 kept a request busy for about 20 minutes; no spreadsheet goes past it.
-EXCEL_MAX_ROW = 1_048_576
 
 Cell = str | int | float | date | datetime | None
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; the message says why and what to do."""
 
 
 @dataclass
@@ -51,16 +49,6 @@ class Sheet:
     @property
     def row_count(self) -> int:
         return len(self.rows) if self.total_rows is None else self.total_rows
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 26 -> AA: how people name spreadsheet columns."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def file_kind(filename: str) -> str:
@@ -80,7 +68,11 @@ def read_upload(filename: str, data: bytes) -> Sheet:
     """Dispatch on the file name's extension; refuse anything that is not .xlsx or .csv."""
     if not data:
         raise ImportFileError("The file is empty.")
-    return _read_xlsx(data) if file_kind(filename) == "xlsx" else _read_csv(data)
+    kind = file_kind(filename)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it into "
+                              f"smaller files.")
+    return _read_xlsx(data) if kind == "xlsx" else _read_csv(data)
 
 
 # --- The parsed sheet, kept beside the staged upload ------------------------------------------------------
@@ -165,9 +157,8 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
 
 def _read_csv(data: bytes) -> Sheet:
     text, notes = decode_text(data)
-    sample = text[:20_000]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(_sample(text), delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
@@ -176,6 +167,10 @@ def _read_csv(data: bytes) -> Sheet:
     rows: list[tuple[int, list[Cell]]] = []
     try:
         for number, record in enumerate(reader, start=1):
+            _check_row_number(number)
+            if len(record) > MAX_RAW_COLUMNS:
+                raise ImportFileError(f"Row {number} has {len(record):,} columns; at most {MAX_COLUMNS} can be "
+                                      f"imported.")
             cells: list[Cell] = [_unescape(c) for c in record]
             if header is None:
                 if all(not str(c).strip() for c in cells):
@@ -185,10 +180,20 @@ def _read_csv(data: bytes) -> Sheet:
             if all(c is None or not str(c).strip() for c in cells):
                 continue
             _check_row_count(len(rows))
-            rows.append((number, [c if c != "" else None for c in cells]))
+            rows.append((number, _fit(header, number, [c if c != "" else None for c in cells])))
     except csv.Error as exc:
         raise ImportFileError(f"The CSV file could not be read ({exc}); save it again as CSV.") from None
     return _finish(header, rows, notes, "")
+
+
+def _sample(text: str) -> str:
+    """The first 20 lines with something on them, at most 4,000 characters, for the dialect sniffer.
+
+    Its regular expressions take time quadratic in what they are given: 20,000 characters of blank lines or
+    of commas kept a request busy for many seconds. A header and a few rows tell the delimiter as well.
+    """
+    lines = (line for line in text[:100_000].splitlines() if line.strip())
+    return "\n".join(itertools.islice(lines, 20))[:4_000]
 
 
 def _unescape(text: str) -> str:
@@ -200,15 +205,20 @@ def _unescape(text: str) -> str:
 
 # --- XLSX ------------------------------------------------------------------------------------------------
 
-_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b")
-
-
 def _read_xlsx(data: bytes) -> Sheet:
     from openpyxl import load_workbook
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ImportFileError("This is not an Excel workbook (.xlsx); it may be an old .xls or another file "
                               "renamed. Save it as .xlsx or CSV and upload again.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            merged = bounds.check_archive(archive)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a broken archive or XML part: the same "cannot read" as openpyxl's
+        raise ImportFileError(f"This Excel file could not be opened ({type(exc).__name__}); save it again as "
+                              f".xlsx and upload that.") from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken archives: all mean "cannot read"
@@ -223,8 +233,10 @@ def _read_xlsx(data: bytes) -> Sheet:
         notes = []
         if len(names) > 1:
             notes.append(f"The workbook has {len(names)} sheets; the sheet \u201c{name}\u201d was read.")
-        _refuse_merged(book, sheet, name)
-        return _sheet_rows(sheet, name, notes)
+        if getattr(sheet, "_worksheet_path", None) in merged:
+            raise ImportFileError(f"The sheet \u201c{name}\u201d has merged cells. Unmerge them (every row "
+                                  f"needs its own date, partner, amount ...) and upload again.")
+        return _sheet_rows(book, sheet, name, notes)
     except ImportFileError:
         raise
     except Exception as exc:  # a corrupt sheet part surfaces while streaming rows
@@ -234,51 +246,54 @@ def _read_xlsx(data: bytes) -> Sheet:
         book.close()
 
 
-def _refuse_merged(book, sheet, name: str) -> None:
-    """read_only worksheets do not expose merged ranges, so look for them in the sheet's XML."""
-    path = getattr(sheet, "_worksheet_path", None)
-    archive = getattr(book, "_archive", None)
-    if not path or archive is None:
-        return
-    tail = b""
-    with archive.open(path) as stream:
-        while chunk := stream.read(1 << 16):
-            if _MERGE.search(tail + chunk):
-                raise ImportFileError(f"The sheet \u201c{name}\u201d has merged cells. Unmerge them (every row "
-                                      f"needs its own date, partner, amount ...) and upload again.")
-            tail = chunk[-32:]
-
-
-def _sheet_rows(sheet, name: str, notes: list[str]) -> Sheet:
+def _sheet_rows(book, sheet, name: str, notes: list[str]) -> Sheet:
     header: list[str] | None = None
     rows: list[tuple[int, list[Cell]]] = []
-    for number, record in enumerate(sheet.iter_rows(), start=1):
-        if number > EXCEL_MAX_ROW:
-            raise ImportFileError(f"The sheet \u201c{name}\u201d goes past row {EXCEL_MAX_ROW:,}, the last a "
-                                  f"spreadsheet has: it was not saved by Excel or LibreOffice. Save it again as "
-                                  f".xlsx and upload that.")
-        cells: list[Cell] = []
-        for index, cell in enumerate(record):
-            value = getattr(cell, "value", None)
-            if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")
-                                                           and getattr(cell, "data_type", None) != "s"):
-                raise ImportFileError(
-                    f"Cell {column_letter(index)}{number} of sheet \u201c{name}\u201d holds a formula "
-                    f"({str(value)[:40]}). Imports take values only, because a formula's stored result may be "
-                    f"stale: copy the sheet and use Paste special \u2192 Values only, then upload again.")
-            if isinstance(value, str):
-                value = _unescape(value)
-                if not value.strip():
-                    value = None
-            cells.append(value)
+    for number, cells in _records(book, sheet, name):
         if all(c is None for c in cells):
             continue
         if header is None:
             header = _header(cells, number)
             continue
         _check_row_count(len(rows))
-        rows.append((number, cells))
+        rows.append((number, _fit(header, number, cells)))
     return _finish(header, rows, notes, name)
+
+
+def _records(book, sheet, name: str) -> Iterator[tuple[int, list[Cell]]]:
+    """Each row of the sheet as it is in the file: its number and its cells up to its last value.
+
+    openpyxl's own row parser, without ``iter_rows``: that pads every row to the dimension the sheet claims
+    and yields a row for every number a sheet skips, so ``A1:XFD1048576`` with one cell in the last row meant
+    a billion empty cells. Here a value's place is checked the moment it is read.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(source, sheet._shared_strings, data_only=False, epoch=book.epoch,
+                                 date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for number, found in parser.parse():
+            values: dict[int, Cell] = {}
+            for cell in found:
+                value = _value(cell, number, name)
+                if value is not None:
+                    bounds.check_cell(number, cell["column"], name)
+                    values[cell["column"]] = value
+            yield number, [values.get(column) for column in range(1, max(values, default=0) + 1)]
+
+
+def _value(cell: dict, number: int, name: str) -> Cell:
+    value, kind = cell.get("value"), cell.get("data_type")
+    if kind == "f" or (isinstance(value, str) and value.startswith("=") and kind != "s"):
+        raise ImportFileError(
+            f"Cell {column_letter(cell['column'] - 1)}{number} of sheet \u201c{name}\u201d holds a formula "
+            f"({str(value)[:40]}). Imports take values only, because a formula's stored result may be "
+            f"stale: copy the sheet and use Paste special \u2192 Values only, then upload again.")
+    if isinstance(value, str):
+        value = _unescape(value)
+        if not value.strip():
+            return None
+    return value
 
 
 # --- shared ----------------------------------------------------------------------------------------------
@@ -286,6 +301,22 @@ def _sheet_rows(sheet, name: str, notes: list[str]) -> Sheet:
 def _check_row_count(count: int) -> None:
     if count >= MAX_ROWS:
         raise ImportFileError(f"The sheet has more than {MAX_ROWS:,} rows; split it into smaller files.")
+
+
+def _check_row_number(number: int) -> None:
+    if number > MAX_SHEET_ROW:
+        raise ImportFileError(bounds.past_last_row())
+
+
+def _fit(header: list[str], number: int, cells: list[Cell]) -> list[Cell]:
+    """The row cut or padded to the header's width, as it is read (so memory is rows x header columns)."""
+    width = len(header)
+    if any(c not in (None, "") for c in cells[width:]):
+        raise ImportFileError(f"Row {number} has values beyond the last named column "
+                              f"({column_letter(width - 1)}); give that column a header.")
+    del cells[width:]
+    cells.extend([None] * (width - len(cells)))
+    return cells
 
 
 def _header(cells: list[Cell], number: int) -> list[str]:
@@ -314,11 +345,4 @@ def _finish(header: list[str] | None, rows: list[tuple[int, list[Cell]]], notes:
         raise ImportFileError("The sheet is empty: it has no header row and no entries.")
     if not rows:
         raise ImportFileError("The sheet has a header row but no entries below it.")
-    width = len(header)
-    for number, cells in rows:
-        if any(c not in (None, "") for c in cells[width:]):
-            raise ImportFileError(f"Row {number} has values beyond the last named column "
-                                  f"({column_letter(width - 1)}); give that column a header.")
-        del cells[width:]
-        cells.extend([None] * (width - len(cells)))
     return Sheet(header, rows, notes, name)

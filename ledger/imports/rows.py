@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from ledger.db import MAX_ID
 from ledger.domain.errors import InvalidInput
 from ledger.domain.money import minor_digits, parse_amount, to_decimal_string
+from ledger.domain.text import whole_number
 from ledger.domain.vocabulary import EntryKind
 from ledger.imports.reading import Cell
 
-_REVERSAL = re.compile(r"^\s*Reversal of #(\d+)(?::\s*(.*))?$", re.DOTALL)
+_REVERSAL = re.compile(r"^\s*Reversal of #([0-9]{1,12})(?::\s*(.*))?$", re.DOTALL)
 _MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
 
 
@@ -100,9 +102,14 @@ def _kind(value: Cell) -> EntryKind | str:
         return text_of(value)
 
 
-def _int(value: Cell) -> int | None:
-    text = text_of(value)
-    return int(text) if text.isdigit() and len(text) < 12 else None
+def _entry_number(row: ParsedRow, key: str, value: Cell) -> int | None:
+    """An entry number in a cell (``12``, ``12.0``); anything else ("\u00b2", "\u2460", "12a") is an error there."""
+    if value is None:
+        return None
+    number = whole_number(text_of(value), MAX_ID)
+    if number is None:
+        row.errors.setdefault(key, f"\u201c{text_of(value)[:20]}\u201d is not an entry number.")
+    return number
 
 
 def parse_row(number: int, cells: list[Cell], columns: dict[str, int], currency: str,
@@ -126,10 +133,7 @@ def parse_row(number: int, cells: list[Cell], columns: dict[str, int], currency:
     raw["counterparty_id"] = _lookup(row, "counterparty_id", counterparty, partners, "partner")
     raw["description"] = text_of(cell("description"))
     raw["reference"] = text_of(cell("reference"))
-    if "entry_id" in columns and cell("entry_id") is not None:
-        row.source_id = _int(cell("entry_id"))
-        if row.source_id is None:
-            row.errors["entry_id"] = f"\u201c{text_of(cell('entry_id'))[:20]}\u201d is not an entry number."
+    row.source_id = _entry_number(row, "entry_id", cell("entry_id"))
     try:
         row.cents = amount_cents(cell("amount"), currency)
     except InvalidInput as exc:
@@ -139,7 +143,7 @@ def parse_row(number: int, cells: list[Cell], columns: dict[str, int], currency:
         raw["kind"] = kind.value if isinstance(kind, EntryKind) else kind
         row.kind = kind if isinstance(kind, EntryKind) else None
         if row.cents is not None and row.cents < 0:
-            _as_reversal(row, "entry_id" in columns, _int(cell("reverses")))
+            _as_reversal(row, "entry_id" in columns, _entry_number(row, "reverses", cell("reverses")))
     elif row.cents is not None:
         row.kind = EntryKind.REVENUE if row.cents > 0 else EntryKind.COST
         raw["kind"] = row.kind.value
@@ -154,8 +158,10 @@ def _as_reversal(row: ParsedRow, has_ids: bool, reverses: int | None) -> None:
     "Reversal of #N[: reason]" (how the app writes reversals), N being that row's entry id.
     """
     match = _REVERSAL.match(str(row.raw.get("description") or ""))
-    if has_ids and (reverses is not None or match):
-        row.reverses = reverses if reverses is not None else int(match.group(1))
+    if reverses is None and match:
+        reverses = whole_number(match.group(1), MAX_ID)
+    if has_ids and reverses is not None:
+        row.reverses = reverses
         row.reason = (match.group(2) or "").strip() if match else str(row.raw.get("description") or "")
         return
     row.errors.setdefault(

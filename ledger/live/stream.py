@@ -27,6 +27,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ledger.domain.text import whole_number
 from ledger.live.broker import Broker
 from ledger.live.feed import BATCH, Feed
 from ledger.live.listener import Listener
@@ -41,8 +42,9 @@ bp = Blueprint("live", __name__)
 def _start_after(alliance_seq: int) -> int:
     """Where to resume: Last-Event-ID (a reconnect) wins over ?after= (the page's first connect)."""
     for raw in (request.headers.get("Last-Event-ID"), request.args.get("after")):
-        if raw is not None and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) < 19:
-            return min(int(raw.strip()), alliance_seq)
+        number = whole_number(raw, 2**63 - 1, smallest=0)
+        if number is not None:
+            return min(number, alliance_seq)
     return alliance_seq
 
 

@@ -14,7 +14,6 @@ second one sees the first one's result.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -26,7 +25,7 @@ from ledger.db import utcnow
 from ledger.domain.errors import Conflict, FieldErrors, InvalidInput, NotAllowed
 from ledger.domain.permissions import can_manage
 from ledger.domain.renewal import QuorumState, Voter, quorum
-from ledger.domain.text import clean_text, parse_date
+from ledger.domain.text import clean_text, parse_date, whole_number
 from ledger.domain.vocabulary import ASSESSMENT_SCORES, Challenge, Decision, MemberRole, PartnerRole, QuorumRule
 from ledger.models import (
     NAME_MAX,
@@ -215,9 +214,8 @@ def may_assess(membership: Membership, partner: Partner) -> bool:
 
 
 def parse_score(value: object, field: str) -> int:
-    # ASCII digits only: str.isdigit() also passes "²" and 5,000-digit strings, on which int() raises.
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,3}", value.strip()):
-        value = int(value.strip())
+    if isinstance(value, str) and (number := whole_number(value, 999, smallest=0)) is not None:
+        value = number
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         raise InvalidInput.at(field, f"Give the {field} a score from 1 (poor) to 5 (excellent).")
     return value

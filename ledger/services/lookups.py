@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session
 
 from ledger.db import MAX_ID
 from ledger.domain.errors import InvalidInput
-from ledger.domain.text import check_in_term, parse_date
+from ledger.domain.text import check_in_term, parse_date, whole_number
 from ledger.models import Alliance, Category, Partner
 
 
 def parse_id(value: object, field: str, label: str) -> int:
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidInput.at(field, f"Choose a {label}.")
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) < 19:
-        value = int(value.strip())
+    if isinstance(value, str) and (number := whole_number(value, 10**18 - 1, smallest=0)) is not None:
+        value = number
     if isinstance(value, int):
         # A JSON integer can be any size; SQLite raises OverflowError past 64 bits, and PostgreSQL
         # "integer out of range" past 2**31 (ids are INTEGER columns): both would be a 500, not a message.

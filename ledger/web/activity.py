@@ -12,6 +12,7 @@ from wtforms import StringField
 
 from ledger.domain.errors import InvalidInput
 from ledger.domain.money import to_decimal_string, to_display_string
+from ledger.domain.text import whole_number
 from ledger.extensions import get_session
 from ledger.models import Membership
 from ledger.queries import activity_page
@@ -36,8 +37,9 @@ class NotifyForm(FlaskForm):
 def _before(raw: str | None) -> tuple[int | None, str | None]:
     if raw is None or raw == "":
         return None, None
-    if raw.isascii() and raw.isdigit() and len(raw) < 19:
-        return int(raw), None
+    number = whole_number(raw, 2**63 - 1, smallest=0)
+    if number is not None:
+        return number, None
     return None, "That page does not exist: start again from the newest events."
 
 

@@ -17,6 +17,7 @@ from wtforms.widgets import DateInput
 from ledger.domain.agreements import share_percent, weight_text
 from ledger.domain.errors import InvalidInput, NotAllowed
 from ledger.domain.permissions import can_manage
+from ledger.domain.text import whole_number
 from ledger.domain.vocabulary import EntryKind, PoolSide
 from ledger.extensions import get_session
 from ledger.models import AgreementVersion, Category, Membership, Partner, Pool
@@ -146,7 +147,8 @@ def new(alliance_id: int):
 def _slot_key(key: str, slots: list[int]) -> str:
     """``pools-1-kinds`` from the service is the second *filled* slot; name the form slot it came from."""
     parts = key.split("-", 2)
-    if len(parts) == 3 and parts[0] == "pools" and parts[1].isdigit() and int(parts[1]) < len(slots):
+    index = whole_number(parts[1], len(slots) - 1, smallest=0) if len(parts) == 3 and parts[0] == "pools" else None
+    if index is not None:
         rest = "weights" if parts[2] == "shares" else parts[2]
-        return f"pools-{slots[int(parts[1])]}-{rest}"
+        return f"pools-{slots[index]}-{rest}"
     return key

@@ -29,8 +29,12 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative ``//evil``."""
-    if not target:
+    """Only a path on this site: no scheme, no host, no protocol-relative ``//evil``.
+
+    And only printable ASCII without spaces, as every link the app makes is (percent-encoded): a line break
+    (``?next=/%0D%0ASet-Cookie:...``) would split the Location header, which Werkzeug refuses with an error.
+    """
+    if not target or not all("!" <= ch <= "~" for ch in target.strip()):
         return None
     target = target.replace("\\", "/").strip()
     parts = urlsplit(target)

@@ -29,6 +29,7 @@ from ledger.domain.charter import changes
 from ledger.domain.errors import InvalidInput, NotAllowed
 from ledger.domain.permissions import can_manage
 from ledger.domain.targets import plain
+from ledger.domain.text import whole_number
 from ledger.domain.vocabulary import TargetCombine, TargetDirection, TargetPeriod
 from ledger.extensions import get_session
 from ledger.models import Checkpoint, Membership, Partner
@@ -160,8 +161,9 @@ def charter_payload(form: CharterFormBase) -> tuple[dict, list[int]]:
 def _row_key(key: str, rows: list[int]) -> str:
     """``targets-1-value`` from the service is the second *sent* target; name the form row it came from."""
     parts = key.split("-", 2)
-    if len(parts) >= 2 and parts[0] == "targets" and parts[1].isdigit() and int(parts[1]) < len(rows):
-        return "-".join(["targets", str(rows[int(parts[1])]), *parts[2:]])
+    index = whole_number(parts[1], len(rows) - 1, smallest=0) if len(parts) >= 2 and parts[0] == "targets" else None
+    if index is not None:
+        return "-".join(["targets", str(rows[index]), *parts[2:]])
     return key
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from ledger.db import MAX_ID
 from ledger.domain.errors import InvalidInput
-from ledger.domain.text import parse_date
+from ledger.domain.text import parse_date, whole_number
 from ledger.domain.vocabulary import EntryKind
 from ledger.services.lookups import parse_id
 
@@ -57,11 +58,12 @@ def parse_cursor(value: str | None, errors: dict[str, str]) -> tuple[date, int] 
     if not value:
         return None
     day, _, entry_id = value.partition(".")
-    if not entry_id.isdigit() or len(entry_id) > 18:
+    number = whole_number(entry_id, MAX_ID)
+    if number is None:
         errors["before"] = "That page link is broken; start again from the newest entries."
         return None
     try:
-        return date.fromisoformat(day), int(entry_id)
+        return date.fromisoformat(day), number
     except ValueError:
         errors["before"] = "That page link is broken; start again from the newest entries."
         return None

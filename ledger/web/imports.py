@@ -29,6 +29,7 @@ from ledger.domain.permissions import can_record
 from ledger.extensions import csrf, get_session
 from ledger.imports import mapping as mappings
 from ledger.imports.reading import (
+    MAX_FILE_BYTES,
     MAX_ROWS,
     ImportFileError,
     Sheet,
@@ -50,7 +51,7 @@ bp = Blueprint("imports", __name__)
 #: short descriptions and 25 MB with 100-character ones, over the former 16 MB; a partner's plain sheet (eight
 #: columns) is about 8 MB of CSV or 4 MB of .xlsx. 64 MB leaves room for long descriptions and references and
 #: still bounds what one request holds in memory (the upload is read whole, then parsed).
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_BYTES = MAX_FILE_BYTES
 #: Staged uploads older than this are deleted at the next upload.
 STAGE_SECONDS = 24 * 3600
 _SHA = re.compile(r"^[0-9a-f]{64}$")

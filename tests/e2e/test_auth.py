@@ -91,3 +91,31 @@ def test_login_form_requires_csrf_token_when_enabled(database_url, case):
         assert client.get("/").status_code == 302  # not logged in
     finally:
         app.extensions["ledger.engine"].dispose()
+
+
+UNSAFE_NEXT = ["/%0D%0ASet-Cookie:x=1", "/a/1/ledger%0ALocation:https://evil.example", "/%09/evil.example",
+               "/ a"]
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_next_with_a_line_break_or_space_is_ignored_on_log_in(client, case, target):
+    """A line break in next would split the Location header: Werkzeug refused it with a 500."""
+    response = client.post(f"/login?next={target}", data={"email": "alpha@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_next_with_a_line_break_is_ignored_when_already_logged_in(client, auth, case, target):
+    auth.login("alpha")
+    response = client.get(f"/login?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "\u2460", "\u0663", "9" * 5000, "-1", "0"])
+def test_a_page_number_that_is_not_one_shows_the_first_page(client, auth, case, page):
+    """``"\u00b2".isdigit()`` is true and ``int("\u00b2")`` raises: the home page was a 500."""
+    auth.login("alpha")
+    assert client.get("/", query_string={"page": page}).status_code == 200

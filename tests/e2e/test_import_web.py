@@ -6,6 +6,7 @@ import hashlib
 import html
 import io
 import re
+import time
 from datetime import date
 
 import pytest
@@ -13,7 +14,13 @@ from sqlalchemy import func, select
 
 from ledger.models import Activity, Entry, ImportBatch, ImportMapping, Period
 from ledger.queries import balance_sheet
-from tests.import_files import csv_bytes, xlsx_bytes
+from tests.import_files import (
+    claimed_dimension_bomb,
+    csv_bytes,
+    empty_cells_bomb,
+    shared_strings_bomb,
+    xlsx_bytes,
+)
 
 MAPPING = {"date": "Date", "partner": "Partner", "kind": "Kind", "category": "Category", "amount": "Amount",
            "description": "Description"}
@@ -140,6 +147,26 @@ def test_one_bad_row_means_nothing_is_imported(client, auth, case, session):
     assert count(session, ImportBatch) == 0
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_entry_number_that_is_not_one_is_a_message_at_its_cell(client, auth, case, session, fmt):
+    """"\u00b2".isdigit() is true and int("\u00b2") raises: the preview was a 500."""
+    auth.login("coordinator")
+    header = ["Date", "Partner", "Kind", "Category", "Amount", "Description", "Id", "Reverses"]
+    rows = [["2020-05-04", "Alpha", "cost", "production", "10", "Blades", "\u00b2", None],
+            ["2020-05-05", "Alpha", "cost", "production", "-10", "Undo", "\u2460", "\u00b3"]]
+    data = csv_bytes(rows, header=header) if fmt == "csv" else xlsx_bytes(rows, header=header)
+    name = f"ids.{fmt}"
+    assert upload(client, case.alliance.id, name, data).status_code == 302
+    mapping = {**MAPPING, "entry_id": "Id", "reverses": "Reverses"}
+    preview = step(client, case.alliance.id, name, data, "preview", mapping)
+    assert preview.status_code == 200
+    body = text(preview)
+    assert "Row 2: Entry id (for reversals) (column \u201cId\u201d): \u201c\u00b2\u201d is not an entry number." in body
+    assert "Row 3: Entry id (for reversals) (column \u201cId\u201d): \u201c\u2460\u201d is not an entry number." in body
+    assert "(column \u201cReverses\u201d): \u201c\u00b3\u201d is not an entry number." in body
+    assert count(session) == 0
+
+
 def test_dates_in_a_closed_period_are_row_errors(client, auth, case, session):
     session.add(Period(alliance_id=case.alliance.id, start_date=date(2020, 4, 1), end_date=date(2020, 5, 4),
                        closed_by_id=case.users["coordinator"].id))
@@ -247,6 +274,27 @@ def test_garbage_uploads_get_a_message_not_a_500(client, auth, case, name, data,
     response = upload(client, case.alliance.id, name, data)
     assert response.status_code == 422
     assert words in text(response)
+
+
+@pytest.mark.parametrize(("name", "bomb", "words"), [
+    ("claimed.xlsx", lambda: claimed_dimension_bomb(b'<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'),
+     "values below row 101,000"),
+    ("strings.xlsx", lambda: shared_strings_bomb(8_000_000), "shared-strings part unpacks to 38 MB"),
+    ("texts.xlsx", lambda: shared_strings_bomb(1_000_001, noise=60_000), "more than 1,000,000 different texts"),
+    ("empty.xlsx", lambda: empty_cells_bomb(1_000_016), "more than 1,000,000 cells without a value"),
+    ("wide.csv", lambda: csv_bytes(ROWS) + b"," * 2_000_000, "has 2,000,001 columns"),
+    ("long.csv", lambda: csv_bytes(ROWS) + b"\n" * 101_000, "values below row 101,000"),
+])
+def test_import_bombs_are_refused_within_seconds(client, auth, case, session, name, bomb, words):
+    """Any partner member can upload: a small file must not keep a worker busy or take its memory."""
+    auth.login("alpha")
+    data = bomb()
+    started = time.perf_counter()
+    response = upload(client, case.alliance.id, name, data)
+    assert time.perf_counter() - started < 3
+    assert response.status_code == 422
+    assert words in text(response)
+    assert count(session) == 0
 
 
 def test_wrong_encoding_is_read_with_a_note(client, auth, case, session):

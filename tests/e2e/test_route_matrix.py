@@ -562,7 +562,8 @@ def refused_for_another_partner(app: Flask, case: Case, mine: dict, tokens: dict
         ("POST", f"{a}/entries/{mine['beta_entry_id']}/reverse", {}, 403),
         ("POST", f"{api}/entries/{mine['beta_entry_id']}/reversal", {}, 403),
         ("POST", f"{a}/targets/measurements", figure, 403),
-        ("POST", f"{api}/targets/{mine['target_id']}/measurements", figure, 403),
+        ("POST", f"{api}/targets/{mine['target_id']}/measurements",  # the API names the target in the path only
+         {k: v for k, v in figure.items() if k != "target_id"}, 403),
         ("POST", f"{a}/checkpoints/{mine['checkpoint_id']}/assessments", scores, 403),
         ("POST", f"{api}/checkpoints/{mine['checkpoint_id']}/assessments", scores, 403),
         # Recording for another partner is refused at the partner field (the form offers Alpha only).

@@ -266,3 +266,17 @@ def test_after_termination_the_form_gives_way_to_why_the_books_are_closed(client
     # No page leads to the form any more: not the navigation, the dashboard or the ledger.
     for path in ("", "/ledger"):
         assert f'href="{new_url}"' not in client.get(f"/a/{case.alliance.id}{path}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["description", "reference"])
+def test_text_that_could_not_be_read_is_refused_at_its_field(client, auth, session, case, field):
+    """A browser sends U+FFFD for a lone surrogate (which has no UTF-8 form): refused as in the API.
+
+    (Werkzeug keeps percent-escapes of bytes that are not UTF-8 as they were sent, as text.)
+    """
+    auth.login("coordinator")
+    response = client.post(f"/a/{case.alliance.id}/entries/new",
+                           data=entry_form(case, **{field: "Blades \ufffd"}))
+    assert response.status_code == 422
+    assert "could not be read" in error_at(response.get_data(as_text=True), field)
+    assert count_entries(session) == 0

@@ -7,15 +7,39 @@ Spreadsheet cells hold naive datetimes (no time zones), so these tests build nai
 
 from __future__ import annotations
 
+import io
+import time
+import zipfile
 from datetime import date, datetime
 
 import pytest
 
 from ledger.domain.errors import InvalidInput
 from ledger.imports import mapping
-from ledger.imports.reading import MAX_ROWS, ImportFileError, read_upload
+from ledger.imports.bounds import (
+    MAX_COLUMNS,
+    MAX_EMPTY_CELLS,
+    MAX_FILE_BYTES,
+    MAX_PART_BYTES,
+    MAX_RATIO,
+    MAX_ROWS,
+    MAX_SHARED_STRINGS,
+    MAX_SHARED_STRINGS_BYTES,
+    MAX_SHEET_ROW,
+)
+from ledger.imports.reading import ImportFileError, read_upload
 from ledger.imports.rows import amount_cents, date_cell, parse_row
-from tests.import_files import HEADER, csv_bytes, xlsx_bytes
+from tests.import_files import (
+    HEADER,
+    SHEET,
+    claimed_dimension_bomb,
+    csv_bytes,
+    empty_cells_bomb,
+    rewrite_xlsx,
+    shared_strings_bomb,
+    sheet_with,
+    xlsx_bytes,
+)
 
 ROW = ["2020-05-04", "Alpha", "cost", "production", "1234.56", "Blades"]
 
@@ -124,8 +148,8 @@ def test_a_sheet_past_excel_last_row_is_refused_at_once():
                 content = content.replace(b"1048576", b"2000000000")
             target.writestr(item.filename, content)
     started = time.perf_counter()
-    assert "past row 1,048,576" in refused("a.xlsx", out.getvalue())
-    assert time.perf_counter() - started < 10
+    assert f"values below row {MAX_SHEET_ROW:,}" in refused("a.xlsx", out.getvalue())
+    assert time.perf_counter() - started < 2
 
 
 def test_values_beyond_the_header_are_refused():
@@ -200,3 +224,85 @@ def test_sign_mode_and_reversal_rows():
                      partners, categories)
     assert "correction" in bare.errors["amount"]
     assert "No partner named" in bare.errors["partner_id"]
+
+
+# --- Import bombs: refused within a couple of seconds, before the file is parsed ----------------------------
+
+def refused_quickly(name: str, data: bytes, seconds: float = 2.0) -> str:
+    started = time.perf_counter()
+    message = refused(name, data)
+    assert time.perf_counter() - started < seconds, message
+    return message
+
+
+def test_a_claimed_dimension_does_not_decide_what_is_read():
+    """1.7 KB claiming A1:XFD1048576: openpyxl padded every row to 16,384 cells, 2.3 ms an empty row."""
+    value = claimed_dimension_bomb(b'<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>')
+    assert len(value) < 8_000
+    assert f"values below row {MAX_SHEET_ROW:,}" in refused_quickly("a.xlsx", value)
+    started = time.perf_counter()
+    sheet = read_upload("a.xlsx", claimed_dimension_bomb(b'<c r="XFD1048576" s="0"/>'))  # formatted, empty
+    assert time.perf_counter() - started < 2
+    assert (sheet.header, [n for n, _ in sheet.rows]) == (HEADER, [2])
+
+
+def test_a_value_beyond_the_last_column_read_is_refused_at_once():
+    data = sheet_with(b'<row r="3"><c r="CW3" t="inlineStr"><is><t>x</t></is></c></row>', b"A1:XFD3")
+    assert f"cell CW3, beyond column CV; at most {MAX_COLUMNS} columns" in refused_quickly("a.xlsx", data)
+
+
+def test_a_huge_shared_strings_part_is_refused_from_the_zip_directory():
+    """498 KB with a huge shared-strings part took 1.2 GB and 151 s."""
+    data = shared_strings_bomb(8_000_000)  # 40 MB of texts in 60 KB
+    assert len(data) < 100_000
+    message = refused_quickly("a.xlsx", data)
+    assert f"shared-strings part unpacks to 38 MB, over the {MAX_SHARED_STRINGS_BYTES // 2**20} MB" in message
+
+
+def test_too_many_shared_strings_are_refused_before_openpyxl_holds_them():
+    data = shared_strings_bomb(MAX_SHARED_STRINGS + 1, noise=60_000)  # deflates less than MAX_RATIO times
+    assert len(data) < 200_000
+    assert f"more than {MAX_SHARED_STRINGS:,} different texts" in refused_quickly("a.xlsx", data)
+
+
+def test_a_sheet_of_empty_cells_is_refused():
+    """15 MB of formatted empty cells took 137 s."""
+    assert f"more than {MAX_EMPTY_CELLS:,} cells without a value" in refused_quickly(
+        "a.xlsx", empty_cells_bomb(MAX_EMPTY_CELLS + 16), seconds=3)
+
+
+def test_a_part_that_inflates_too_far_or_too_big_is_refused_from_the_zip_directory():
+    padded = xlsx_bytes([ROW])
+    sheet = zipfile.ZipFile(io.BytesIO(padded)).read(SHEET)
+    spaces = sheet.replace(b"</sheetData>", b"</sheetData>" + b" " * 20_000_000)
+    message = refused_quickly("a.xlsx", rewrite_xlsx(padded, {SHEET: spaces}))
+    assert "sheet inflates" in message
+    assert f"at most {MAX_RATIO})" in message
+    big = rewrite_xlsx(padded, {"xl/media/image1.png": b"\0" * (MAX_PART_BYTES + 1)})
+    assert "part xl/media/image1.png unpacks to 16 MB, over the 16 MB" in refused_quickly("a.xlsx", big)
+
+
+def test_csv_bounds_rows_columns_and_bytes():
+    wide = csv_bytes([ROW]) + b"," * 2_000_000 + b"\n"
+    assert "Row 3 has 2,000,001 columns; at most 100" in refused_quickly("a.csv", wide)
+    long = csv_bytes([ROW]) + b"\n" * MAX_SHEET_ROW
+    assert f"values below row {MAX_SHEET_ROW:,}" in refused_quickly("a.csv", long)
+    assert "larger than 64 MB" in refused_quickly("a.csv", b"a" * (MAX_FILE_BYTES + 1))
+    beyond = csv_bytes([ROW, [*ROW, "stray"]])
+    assert "Row 3 has values beyond the last named column (F)" in refused("a.csv", beyond)
+
+
+def test_merged_cells_on_a_sheet_not_read_do_not_matter():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes["A1"] = "Title"
+    notes.merge_cells("A1:D1")
+    ledger = book.create_sheet("Ledger")
+    ledger.append(HEADER)
+    ledger.append(ROW)
+    out = io.BytesIO()
+    book.save(out)
+    assert read_upload("a.xlsx", out.getvalue()).rows == [(2, ROW)]

@@ -8,7 +8,7 @@ import pytest
 
 from ledger.domain.errors import FieldErrors, InvalidInput
 from ledger.domain.permissions import can_manage, can_record, can_record_for
-from ledger.domain.text import check_in_term, clean_text, parse_date
+from ledger.domain.text import check_in_term, clean_text, parse_date, parse_whole_number, whole_number
 from ledger.domain.vocabulary import MemberRole
 
 
@@ -105,3 +105,22 @@ class TestPermissions:
         assert not can_record_for(MemberRole.PARTNER_MEMBER, 7, 8)
         assert not can_record_for(MemberRole.ACCOUNTANT, None, 7)
         assert not can_record_for(MemberRole.STEERING_MEMBER, 7, 7)
+
+
+class TestWholeNumber:
+    @pytest.mark.parametrize("value", ["\u00b2", "\u2460", "\u0663", "1\u00b2", "12a", "", " ", "-1", "+1", "1.0",
+                                       "9" * 5000, None, 12])
+    def test_anything_but_ascii_digits_is_none(self, value):
+        assert whole_number(value, 10**9) is None
+
+    def test_bounds(self):
+        assert whole_number(" 42 ", 100) == 42
+        assert whole_number("0", 100) is None
+        assert whole_number("0", 100, smallest=0) == 0
+        assert whole_number("101", 100) is None
+        assert whole_number("0100", 100) is None  # longer than the largest: refused without int()
+
+    def test_parse_whole_number_names_the_field(self):
+        with pytest.raises(InvalidInput) as exc:
+            parse_whole_number("\u2460", "limit", 500, "The limit is a whole number.")
+        assert exc.value.errors == {"limit": "The limit is a whole number."}
