@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
-from ledger.models import Alliance
-from ledger.services.periods import lock_alliance
 from tests.builders import record
 from tests.e2e.api_support import Api, error_fields, make_tokens, row_counts
+from tests.races import race_for_the_lock
 
 
 @pytest.fixture
@@ -149,19 +145,7 @@ def test_two_settle_ups_sent_at_the_same_moment_record_once(app, api, case, sess
             f"/alliances/{a}/settle-up", "coordinator", json={"expected": seen, "date": "2020-09-30"})
         results.append((response.status_code, response.get_json()))
 
-    holder = app.extensions["ledger.sessions"]()
-    try:
-        lock_alliance(holder, holder.get(Alliance, a))  # both requests are under way before either may write
-        threads = [threading.Thread(target=settle) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        time.sleep(1.0)
-        assert all(thread.is_alive() for thread in threads), "both settle-ups should wait for the alliance lock"
-        holder.commit()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        holder.close()
+    race_for_the_lock(app.extensions["ledger.sessions"], a, [settle, settle])
     assert sorted(status for status, _ in results) == [201, 409], results
     refused = next(body for status, body in results if status == 409)
     assert refused["settle_up"] == {"currency": "EUR", "transfers": [], "fingerprint": "none"}

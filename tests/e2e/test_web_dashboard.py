@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-import threading
-import time
+from functools import partial
 
 from sqlalchemy import func, select
 
@@ -13,8 +12,8 @@ from ledger.models import Alliance, Entry, Membership, User
 from ledger.queries import balance_sheet
 from ledger.services import entries
 from ledger.services.alliances import add_member
-from ledger.services.periods import lock_alliance
 from tests.builders import PASSWORD, record
+from tests.races import race_for_the_lock
 
 
 def nets(page: str) -> dict[str, int]:
@@ -124,19 +123,7 @@ def test_two_pages_settling_up_at_the_same_moment_record_once(app, session, case
         response = client.post(f"/a/{a}/settle-up", data={"expected": seen[0], "date": "2020-07-01"})
         results.append((response.status_code, response.get_data(as_text=True)))
 
-    holder = app.extensions["ledger.sessions"]()
-    try:
-        lock_alliance(holder, holder.get(Alliance, alliance.id))  # both presses are under way before either writes
-        threads = [threading.Thread(target=press, args=(c,)) for c in clients]
-        for thread in threads:
-            thread.start()
-        time.sleep(1.0)
-        assert all(thread.is_alive() for thread in threads), "both settle-ups should wait for the alliance lock"
-        holder.commit()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        holder.close()
+    race_for_the_lock(app.extensions["ledger.sessions"], alliance.id, [partial(press, c) for c in clients])
     assert sorted(status for status, _ in results) == [302, 409]
     refused = next(page for status, page in results if status == 409)
     assert "balances changed" in refused

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -12,10 +11,10 @@ from sqlalchemy import func, select
 from ledger import queries
 from ledger.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from ledger.domain.vocabulary import MemberRole
-from ledger.models import Alliance, Membership, Partner, User
+from ledger.models import Membership, Partner, User
 from ledger.services import alliances, users
-from ledger.services.periods import lock_alliance
 from tests.builders import PASSWORD
+from tests.races import race_for_the_lock
 
 
 def who(session, case, key):
@@ -176,20 +175,8 @@ def test_two_coordinators_removing_each_other_at_once_leave_one(app, session, ca
         finally:
             s.close()
 
-    holder = sessions()
-    try:
-        lock_alliance(holder, holder.get(Alliance, case.alliance.id))  # both are under way before either writes
-        threads = [threading.Thread(target=act, args=pair) for pair in (("coordinator", "steering"),
-                                                                        ("steering", "coordinator"))]
-        for thread in threads:
-            thread.start()
-        time.sleep(1.0)
-        assert all(thread.is_alive() for thread in threads), "both should wait for the alliance lock"
-        holder.commit()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        holder.close()
+    race_for_the_lock(sessions, case.alliance.id, [partial(act, *pair) for pair in (("coordinator", "steering"),
+                                                                                 ("steering", "coordinator"))])
     assert sorted(outcomes.values()) == ["NotAllowed", "done"], outcomes  # the loser is no coordinator any more
     session.rollback()
     left = session.scalars(select(Membership.role).where(Membership.alliance_id == case.alliance.id)).all()
