@@ -32,6 +32,9 @@ NAMING_CONVENTION = {
 #: The largest value of an INTEGER primary key on PostgreSQL; anything above is no row of ours.
 MAX_ID = 2**31 - 1
 
+#: The largest event number (``seq``, a BIGINT): a Last-Event-ID or cursor above it is no event of ours.
+MAX_SEQ = 2**63 - 1
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

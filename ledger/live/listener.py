@@ -14,6 +14,7 @@ import threading
 import psycopg
 from sqlalchemy.engine import Engine
 
+from ledger.db import MAX_ID, MAX_SEQ
 from ledger.domain.text import whole_number
 from ledger.live.broker import Broker
 from ledger.live.publish import CHANNEL, SESSION_PREFIX
@@ -56,11 +57,11 @@ class Listener:
 
     def _deliver(self, payload: str) -> None:
         if payload.startswith(SESSION_PREFIX):
-            ended = whole_number(payload.removeprefix(SESSION_PREFIX), 2**63 - 1)
+            ended = whole_number(payload.removeprefix(SESSION_PREFIX), MAX_ID)
             if ended is not None:
                 self._broker.end_sessions([ended])
             return
         alliance, _, seq = payload.partition(":")
-        alliance_id, number = whole_number(alliance, 2**63 - 1), whole_number(seq, 2**63 - 1, smallest=0)
+        alliance_id, number = whole_number(alliance, MAX_ID), whole_number(seq, MAX_SEQ, smallest=0)
         if alliance_id is not None and number is not None:
             self._broker.publish(alliance_id, number)

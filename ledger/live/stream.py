@@ -27,6 +27,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ledger.db import MAX_SEQ
 from ledger.domain.text import whole_number
 from ledger.live.broker import Broker
 from ledger.live.feed import BATCH, Feed
@@ -42,7 +43,7 @@ bp = Blueprint("live", __name__)
 def _start_after(alliance_seq: int) -> int:
     """Where to resume: Last-Event-ID (a reconnect) wins over ?after= (the page's first connect)."""
     for raw in (request.headers.get("Last-Event-ID"), request.args.get("after")):
-        number = whole_number(raw, 2**63 - 1, smallest=0)
+        number = whole_number(raw, MAX_SEQ, smallest=0)
         if number is not None:
             return min(number, alliance_seq)
     return alliance_seq

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
+from ledger.db import MAX_SEQ
 from ledger.domain.errors import InvalidInput
 from ledger.domain.money import to_decimal_string, to_display_string
 from ledger.domain.text import whole_number
@@ -37,7 +38,7 @@ class NotifyForm(FlaskForm):
 def _before(raw: str | None) -> tuple[int | None, str | None]:
     if raw is None or raw == "":
         return None, None
-    number = whole_number(raw, 2**63 - 1, smallest=0)
+    number = whole_number(raw, MAX_SEQ, smallest=0)
     if number is not None:
         return number, None
     return None, "That page does not exist: start again from the newest events."
