@@ -78,7 +78,11 @@ def may_view_statement(membership: Membership, partner: Partner) -> bool:
     return can_view_statement(membership.role, membership.partner_id, partner.id)
 
 
-def comment_reader(membership: Membership) -> Callable[[int], bool]:
+#: Whether the reader may see a partner's sign-off comments, by partner id (:func:`comment_reader`).
+CommentRule = Callable[[int], bool]
+
+
+def comment_reader(membership: Membership) -> CommentRule:
     """Whether ``membership`` may read the sign-off comments of a partner (by id): the one rule,
     :func:`ledger.domain.permissions.can_read_signoff_comments`, for pages, API and exports alike."""
     return lambda partner_id: can_read_signoff_comments(membership.role, membership.partner_id, partner_id)

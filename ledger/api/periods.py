@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import jsonify
 
 from ledger.api import serializers
@@ -19,21 +17,29 @@ from ledger.extensions import get_session
 from ledger.models import Alliance, Partner, Period, SignOff
 from ledger.queries import row_in
 from ledger.services.periods import close_period, closed_through, sign_off
-from ledger.statements import SignOffGrid, comment_reader, may_view_statement, period_in, signoff_grid, statement
+from ledger.statements import (
+    CommentRule,
+    SignOffGrid,
+    comment_reader,
+    may_view_statement,
+    period_in,
+    signoff_grid,
+    statement,
+)
 
 
 def _moment(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _signoff(row: SignOff, may_read_comments: Callable[[int], bool]) -> dict:
+def _signoff(row: SignOff, may_read_comments: CommentRule) -> dict:
     """A sign-off; its comment only for a reader the one rule allows (else null: there may be one, not shown)."""
     comment = row.comment if may_read_comments(row.partner_id) else None
     return {"id": row.id, "partner_id": row.partner_id, "status": row.status.value, "comment": comment,
             "signed_by": row.user.name, "created_at": _moment(row.created_at)}
 
 
-def _period(row: Period, grid: SignOffGrid, may_read_comments: Callable[[int], bool]) -> dict:
+def _period(row: Period, grid: SignOffGrid, may_read_comments: CommentRule) -> dict:
     partners = []
     for p in grid.partners:
         answer = grid.answer(row, p)

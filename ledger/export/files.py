@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from ledger.export.csv_export import write_csv
 from ledger.export.period import ExportPeriod, file_name
 from ledger.export.workbook import write_workbook
 from ledger.models import Alliance
+from ledger.statements import CommentRule
 
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -44,10 +44,6 @@ class ExportFile:
 def chain_head(session: Session, alliance: Alliance) -> str:
     """The fingerprint of the alliance's hash chain, named in every export (file name, Summary, header)."""
     return fingerprint(head_of(session, alliance.id))
-
-
-#: Whether the reader may see a partner's sign-off comments, by partner id (``ledger.statements.comment_reader``).
-CommentRule = Callable[[int], bool]
 
 
 def write_export(session: Session, alliance: Alliance, period: ExportPeriod, fmt: str, target: IO[bytes],

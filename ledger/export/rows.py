@@ -7,7 +7,7 @@ loads), joined with the names an accountant reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,6 +29,7 @@ from ledger.models import (
     SignOff,
     User,
 )
+from ledger.statements import CommentRule
 
 BATCH = 2_000
 
@@ -155,7 +156,7 @@ class ClosedPeriod:
 
 
 def closed_periods(session: Session, alliance: Alliance, start: date, end: date,
-                   may_read_comments: Callable[[int], bool]) -> list[ClosedPeriod]:
+                   may_read_comments: CommentRule) -> list[ClosedPeriod]:
     """Closed periods overlapping the export range, with every partner's newest sign-off or dispute.
 
     A comment is read only for the partners (by id) ``may_read_comments`` allows (see

@@ -50,7 +50,7 @@ from ledger.export.rows import (
 from ledger.export.streamed import AMOUNT, DATE, DATETIME, INT, TEXT, StreamedSheet, assemble
 from ledger.models import Alliance
 from ledger.queries import BalanceSheet, balance_sheet
-from ledger.statements import no_comment
+from ledger.statements import CommentRule, no_comment
 
 #: The Ledger sheet's (and the CSV's) columns; the Summary and Allocation formulas name them by letter below.
 LEDGER_COLUMNS = (
@@ -161,7 +161,7 @@ def _widths(sheet: WriteOnlyWorksheet, widths: Iterable[int]) -> None:
 
 def write_workbook(session: Session, alliance: Alliance, period: ExportPeriod, target: str | BinaryIO,
                    exported_at: datetime | None = None, chain_head: str | None = None,
-                   may_read_comments: Callable[[int], bool] = no_comment) -> None:
+                   may_read_comments: CommentRule = no_comment) -> None:
     """Write the workbook of ``period`` to ``target`` (a path or a binary file object).
 
     ``may_read_comments``: whether the reader may see a partner's sign-off comments (by partner id; see
