@@ -57,6 +57,20 @@ def login(base_url: str, who: str, password: str = PASSWORD, timeout: float = 10
     return cookie_header(jar)
 
 
+def post_form(base_url: str, path: str, cookie: str, form: dict[str, str] | None = None,
+              timeout: float = 10.0) -> int:
+    """POST a form as the browser holding ``cookie`` would (log-out, a new password); returns the status."""
+    conn = _connection(base_url, timeout)
+    try:
+        conn.request("POST", path, body=urlencode(form or {}), headers={
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
 def post_entry(base_url: str, token: str, alliance_id: int, body: dict, timeout: float = 10.0) -> dict:
     """POST /api/v1/alliances/<id>/entries with a bearer token; the created entry as JSON."""
     conn = _connection(base_url, timeout)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import time
 from collections.abc import Iterator
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from ledger.services import alliances
 from tests.browser.conftest import LiveServer
 from tests.builders import PASSWORD, Case, record
 from tests.e2e.api_support import make_tokens
-from tests.live_client import EventStream, StreamClosed, login, post_entry
+from tests.live_client import EventStream, StreamClosed, login, post_entry, post_form
 from tests.servers import ServerProcess, running
 
 HEARTBEAT = 0.25
@@ -190,18 +190,6 @@ def slow_server(app, case) -> Iterator[LiveServer]:
     app.config["LIVE_HEARTBEAT_SECONDS"] = SLOW_HEARTBEAT
     with LiveServer(app) as live:
         yield live
-
-
-def post_form(base_url: str, path: str, cookie: str, form: dict[str, str] | None = None) -> int:
-    conn = http.client.HTTPConnection(urlsplit(base_url).hostname, urlsplit(base_url).port, timeout=10)
-    try:
-        conn.request("POST", path, body=urlencode(form or {}), headers={
-            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def assert_ends_as(stream: EventStream, reason: str) -> None:
